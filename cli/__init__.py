@@ -1,0 +1,5 @@
+"""The ``ctcdecode-kit`` command line (a thin typer app over the public API)."""
+
+from .app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,91 @@
+"""The exception hierarchy of ctcdecode_kit.
+
+Every error the kit raises on purpose derives from :class:`CTCDecodeKitError`, and
+also from the built-in exception a caller would naturally catch (``ValueError`` for
+bad values, ``FileNotFoundError`` for missing files, ``ImportError`` for a missing
+optional dependency), so ``except ValueError`` keeps working.
+
+Example:
+    >>> from ctcdecode_kit.errors import CTCDecodeKitError, InputError
+    >>> issubclass(InputError, ValueError) and issubclass(InputError, CTCDecodeKitError)
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AudioError",
+    "CTCDecodeKitError",
+    "DatasetError",
+    "FileFormatError",
+    "InputError",
+    "LanguageModelError",
+    "MissingDependencyError",
+    "MissingFileError",
+    "ResultsError",
+    "UnknownDecoderError",
+    "VocabularyError",
+]
+
+
+class CTCDecodeKitError(Exception):
+    """Base class of every error raised on purpose by ctcdecode_kit."""
+
+
+class InputError(CTCDecodeKitError, ValueError):
+    """An argument has the wrong type, shape, dtype or value (logits, lengths, options)."""
+
+
+class VocabularyError(InputError):
+    """A vocabulary is malformed or does not fit the logits or the language model."""
+
+
+class UnknownDecoderError(InputError):
+    """``build_decoder`` was asked for a name that is not registered."""
+
+
+class MissingFileError(CTCDecodeKitError, FileNotFoundError):
+    """A file or folder the caller named does not exist."""
+
+
+class FileFormatError(CTCDecodeKitError, ValueError):
+    """A file exists but cannot be parsed (corrupt, empty, wrong format or encoding)."""
+
+
+class AudioError(FileFormatError):
+    """An audio file cannot be decoded or holds no samples."""
+
+
+class DatasetError(FileFormatError):
+    """A dataset description (transcript, manifest, folder) is inconsistent."""
+
+
+class LanguageModelError(CTCDecodeKitError, ValueError):
+    """A language model is malformed, or a custom LM broke its protocol."""
+
+
+class ResultsError(FileFormatError):
+    """A results file written by an earlier run is corrupt and cannot be resumed."""
+
+
+class MissingDependencyError(CTCDecodeKitError, ImportError):
+    """An optional dependency is not installed; the message gives the install command."""
+
+
+def require(module: str, *, pip_name: str | None = None, purpose: str = ""):
+    """Import an optional dependency or raise :class:`MissingDependencyError`.
+
+    Example:
+        >>> require("json").__name__
+        'json'
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        why = f" (needed for {purpose})" if purpose else ""
+        raise MissingDependencyError(
+            f"the optional dependency '{module}' is not installed{why}; "
+            f"install it with: pip install {pip_name or module}"
+        ) from exc

@@ -1,0 +1,1 @@
+"""Language models for ctcdecode_kit (imported as ``ctcdecode_kit.lm``)."""
