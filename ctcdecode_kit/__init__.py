@@ -19,8 +19,36 @@ from .errors import CTCDecodeKitError
 from .hypothesis import Hypothesis, Word
 from .vocabulary import AUTO, Vocabulary
 
+# Heavier parts load on first use, so `import ctcdecode_kit` stays fast.
+_LAZY = {
+    "AcousticModel": "ctcdecode_kit.acoustic",
+    "Emissions": "ctcdecode_kit.acoustic",
+    "load_audio": "ctcdecode_kit.audio",
+    "Utterance": "ctcdecode_kit.datasets",
+    "load_dataset": "ctcdecode_kit.datasets",
+    "transcribe": "ctcdecode_kit.transcribe",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ctcdecode_kit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "AUTO",
+    "AcousticModel",
+    "Emissions",
+    "Utterance",
+    "load_audio",
+    "load_dataset",
+    "transcribe",
     "CTCDecodeKitError",
     "Decoder",
     "DecoderBase",
