@@ -94,7 +94,7 @@ def main():
     ap.add_argument("--n-eval", type=int, default=100)
     ap.add_argument("--n-dev", type=int, default=200)
     ap.add_argument("--n-train", type=int, default=24000)
-    ap.add_argument("--n-lm", type=int, default=30000)
+    ap.add_argument("--n-lm", type=int, default=25000)
     args = ap.parse_args()
 
     verses = dump_verses()
