@@ -120,6 +120,285 @@ def decode(
             typer.echo(hyp.text if len(logits) == 1 else f"{path}\t{hyp.text}")
 
 
+
+def _parse_range(text: str, name: str) -> tuple[float, float]:
+    from ctcdecode_kit.errors import InputError
+
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"{name} must look like LOW,HIGH (e.g. 0,2), got {text!r}") from None
+    return low, high
+
+
+def _load_inputs(
+    model: str | None, data: Path | None, logits: Path | None, vocab: Path | None, device: str | None
+) -> tuple[Any, list[Any], Any, float | None, dict[str, Any]]:
+    """(acoustic model or None, utterances, vocabulary, frame rate, settings) for compare/tune."""
+    from ctcdecode_kit import Vocabulary
+    from ctcdecode_kit.datasets import load_dataset
+    from ctcdecode_kit.errors import InputError
+
+    if logits is not None and data is not None:
+        raise InputError("give --data (audio) or --logits (saved logits), not both")
+    if logits is not None:
+        dataset = load_dataset(logits)
+        vocabulary = Vocabulary.from_file(vocab) if vocab is not None else getattr(dataset, "vocabulary", None)
+        if vocabulary is None:
+            raise InputError(f"no vocab.json in {str(logits)!r}; pass --vocab PATH")
+        return None, list(dataset), vocabulary, None, {"logits": str(logits)}
+    from ctcdecode_kit import AcousticModel
+    from ctcdecode_kit.default import default_assets
+
+    if data is None or model is None:
+        assets = default_assets()
+        data = data if data is not None else assets.eval_dir
+        model = model if model is not None else str(assets.model_dir)
+    acoustic = AcousticModel.from_pretrained(model, device=device)
+    dataset = load_dataset(data)
+    return acoustic, list(dataset), acoustic.vocabulary, acoustic.frame_rate, {"model": str(model), "data": str(data)}
+
+
+def _default_lm(lm: Path | None, model: str | None, data: Path | None, logits: Path | None) -> Path | None:
+    if lm is not None or model is not None or data is not None or logits is not None:
+        return lm
+    from ctcdecode_kit.default import default_assets
+
+    return default_assets().lm_path
+
+
+def _print_table(comparison: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Decoder comparison ({comparison.settings.get('n_utterances')} utterances)")
+    for column in ("decoder", "WER %", "CER %", "sub/ins/del", "decode s", "RTF", "WER vs greedy"):
+        table.add_column(column, justify="left" if column == "decoder" else "right")
+    for r in comparison.results:
+        change = "" if r.wer_change_vs_greedy is None else f"{100 * r.wer_change_vs_greedy:+.1f}%"
+        table.add_row(
+            r.decoder,
+            f"{100 * r.wer:.2f}",
+            f"{100 * r.cer:.2f}",
+            f"{r.substitutions}/{r.insertions}/{r.deletions}",
+            f"{r.decode_seconds:.2f}",
+            f"{r.rtf:.4f}",
+            change,
+        )
+    console = Console(width=110)
+    console.print(table)
+    console.print(
+        f"acoustic pass {comparison.acoustic_seconds:.1f} s, total wall time {comparison.wall_seconds:.1f} s"
+        + (f"; results in {comparison.output_dir}" if comparison.output_dir else "")
+    )
+
+
+class _Bars:
+    """rich progress bars driven by the library's progress(task, done, total) callback."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            transient=False, disable=not sys.stderr.isatty(),
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, task: str, done: int, total: int) -> None:
+        if task not in self.tasks:
+            self.tasks[task] = self.progress.add_task(task, total=total)
+        self.progress.update(self.tasks[task], completed=done)
+
+    def __enter__(self) -> "_Bars":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+@app.command()
+@friendly_errors
+def compare(
+    model: str | None = typer.Option(None, "--model", "-m", help="HF model id or local dir (default: embedded model)."),
+    data: Path | None = typer.Option(None, "--data", help="Audio dataset: folder+trans.txt, LibriSpeech tree or JSONL."),
+    logits: Path | None = typer.Option(None, "--logits", help="Folder of saved logits (.npy/.pt) + trans.txt."),
+    vocab: Path | None = typer.Option(None, "--vocab", help="Vocabulary for --logits (default: its vocab.json)."),
+    decoder: list[str] = typer.Option(
+        [], "--decoder", "-d", help="Decoder spec NAME[+lm][:key=value,...]; repeat; default: all available."
+    ),
+    lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM (default: the embedded LM)."),
+    alpha: float = typer.Option(0.5, help="LM weight."),
+    beta: float = typer.Option(1.0, help="Word insertion bonus."),
+    beam_width: int = typer.Option(100, "--beam-width", help="Beam width of beam decoders."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Utterances per acoustic/decoder batch."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
+    output: Path = typer.Option(Path("ctcdecode-kit-runs/compare"), "--output", "-o", help="Results folder."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output."),
+) -> None:
+    """Compare decoders' WER, CER and speed on one dataset.
+
+    Example: ctcdecode-kit compare        (embedded offline default data)
+
+    Example: ctcdecode-kit compare --logits ../shared/data/wav2vec2-logits -d greedy -d pyctcdecode
+    """
+    from ctcdecode_kit.compare import compare as run_compare
+    from ctcdecode_kit.results import ensure_output_dir
+
+    ensure_output_dir(output)
+    lm = _default_lm(lm, model, data, logits)
+    acoustic, utterances, vocabulary, frame_rate, settings = _load_inputs(model, data, logits, vocab, device)
+    with _Bars() as bars:
+        result = run_compare(
+            utterances,
+            decoders=decoder or None,
+            model=acoustic,
+            vocabulary=vocabulary,
+            frame_rate=frame_rate,
+            lm=lm,
+            alpha=alpha,
+            beta=beta,
+            beam_width=beam_width,
+            batch_size=batch_size,
+            output_dir=output,
+            resume=resume,
+            progress=bars,
+            settings=settings,
+        )
+    _print_table(result)
+
+
+@app.command()
+@friendly_errors
+def transcribe(
+    files: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3)."),
+    model: str | None = typer.Option(None, "--model", "-m", help="HF model id or local dir (default: embedded model)."),
+    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder name."),
+    lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM for beam decoders."),
+    alpha: float = typer.Option(0.5, help="LM weight."),
+    beta: float = typer.Option(1.0, help="Word insertion bonus."),
+    beam_width: int = typer.Option(100, "--beam-width", help="Beam width."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda, ..."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines with word timestamps (s) and scores."),
+) -> None:
+    """Transcribe audio files.
+
+    Example: ctcdecode-kit transcribe speech.flac --json
+    """
+    from ctcdecode_kit import AcousticModel
+    from ctcdecode_kit import transcribe as run_transcribe
+    from ctcdecode_kit.default import default_assets
+
+    acoustic = AcousticModel.from_pretrained(model or str(default_assets().model_dir), device=device)
+    options: dict[str, Any] = {}
+    if decoder != "greedy":
+        options["beam_width"] = beam_width
+        if lm is not None:
+            options.update(lm=str(lm), alpha=alpha, beta=beta)
+    hyps = run_transcribe([str(f) for f in files], model=acoustic, decoder=decoder, **options)
+    for path, hyp in zip(files, hyps):
+        if as_json:
+            typer.echo(json.dumps({"file": str(path), **hyp.to_dict()}))
+        else:
+            typer.echo(hyp.text if len(files) == 1 else f"{path}\t{hyp.text}")
+
+
+@app.command()
+@friendly_errors
+def tune(
+    lm: Path = typer.Option(..., "--lm", help="ARPA or KenLM binary LM."),
+    model: str | None = typer.Option(None, "--model", "-m", help="HF model id or local dir (default: embedded model)."),
+    data: Path | None = typer.Option(None, "--data", help="Audio dev set."),
+    logits: Path | None = typer.Option(None, "--logits", help="Saved-logits dev set."),
+    vocab: Path | None = typer.Option(None, "--vocab", help="Vocabulary for --logits."),
+    decoder: str = typer.Option("pyctcdecode", "--decoder", "-d", help="Beam decoder to tune (pyctcdecode, native)."),
+    alpha_range: str = typer.Option("0,2", "--alpha-range", help="LOW,HIGH for alpha."),
+    beta_range: str = typer.Option("-2,4", "--beta-range", help="LOW,HIGH for beta."),
+    trials: int = typer.Option(20, "--trials", help="Number of decodes of the dev set."),
+    beam_width: int = typer.Option(50, "--beam-width", help="Beam width."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda, ..."),
+    output: Path = typer.Option(Path("ctcdecode-kit-runs/tune"), "--output", "-o", help="Results folder."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted search."),
+) -> None:
+    """Search alpha/beta for the lowest WER on a dev set (grid refinement, resumable).
+
+    Example: ctcdecode-kit tune --lm lm.arpa --logits dev-logits/ --trials 20
+    """
+    from ctcdecode_kit.compare import utterance_log_probs
+    from ctcdecode_kit.results import ensure_output_dir
+    from ctcdecode_kit.tune import tune as run_tune
+
+    ensure_output_dir(output)
+    acoustic, utterances, vocabulary, _rate, _settings = _load_inputs(model, data, logits, vocab, device)
+    arrays = utterance_log_probs(utterances, acoustic, None, vocabulary)
+    typer.echo(f"tuning on {len(arrays)} utterances, {trials} trials", err=True)
+
+    def show(trial: Any, done: int, total: int) -> None:
+        typer.echo(f"trial {done}/{total}: alpha={trial.alpha:g} beta={trial.beta:g} WER={100 * trial.wer:.2f}%", err=True)
+
+    result = run_tune(
+        arrays, [u.reference for u in utterances], vocabulary, lm=str(lm), decoder=decoder,
+        alpha_range=_parse_range(alpha_range, "--alpha-range"), beta_range=_parse_range(beta_range, "--beta-range"),
+        trials=trials, beam_width=beam_width, output_dir=output, resume=resume, progress=show,
+    )
+    for trial in sorted(result.trials, key=lambda t: (t.wer, t.alpha, t.beta)):
+        typer.echo(f"alpha={trial.alpha:<8g} beta={trial.beta:<8g} WER={100 * trial.wer:6.2f}%  CER={100 * trial.cer:6.2f}%")
+    typer.echo(f"best: alpha={result.best.alpha:g} beta={result.best.beta:g} WER={100 * result.best.wer:.2f}% "
+               f"(written to {output / 'tune.json'})")
+
+
+lm_app = typer.Typer(help="Build and query n-gram language models.", no_args_is_help=True)
+app.add_typer(lm_app, name="lm")
+
+
+@lm_app.command("build")
+@friendly_errors
+def lm_build(
+    corpus: Path = typer.Argument(..., help="Text file, one sentence per line (UTF-8)."),
+    output: Path = typer.Option(..., "--output", "-o", help="ARPA file to write."),
+    order: int = typer.Option(3, "--order", help="N-gram order."),
+    prune_singletons: bool = typer.Option(False, "--prune-singletons", help="Drop n-grams (n>=2) seen once."),
+) -> None:
+    """Build a Kneser-Ney smoothed ARPA model from a text corpus.
+
+    Example: ctcdecode-kit lm build corpus.txt -o lm.arpa --order 3
+    """
+    from ctcdecode_kit.errors import FileFormatError, MissingFileError
+    from ctcdecode_kit.lm import build_arpa
+
+    if not corpus.is_file():
+        raise MissingFileError(f"corpus file {str(corpus)!r} does not exist")
+    try:
+        lines = corpus.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"corpus file {str(corpus)!r} is not valid UTF-8 (byte {exc.start})") from None
+    build_arpa(lines, output, order=order, prune_singletons=prune_singletons)
+    typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, order {order}, {len(lines)} lines)")
+
+
+@lm_app.command("score")
+@friendly_errors
+def lm_score(
+    lm: Path = typer.Argument(..., help="ARPA or KenLM binary LM."),
+    sentence: str = typer.Argument(..., help="Sentence to score."),
+) -> None:
+    """Score a sentence: natural-log and log10 probability per word and in total.
+
+    Example: ctcdecode-kit lm score lm.arpa "the cat sat on the mat"
+    """
+    import math
+
+    from ctcdecode_kit.lm import KenLM, word_scores
+
+    model = KenLM(lm)
+    total = 0.0
+    for word, logp in word_scores(model, sentence.split()):
+        total += logp
+        typer.echo(f"{word:<20} ln={logp:10.4f}  log10={logp / math.log(10):10.4f}")
+    typer.echo(f"{'TOTAL':<20} ln={total:10.4f}  log10={total / math.log(10):10.4f}")
+
+
 @app.command("list")
 def list_command() -> None:
     """List the registered decoder names.
