@@ -1,0 +1,212 @@
+"""The bad-input matrix: every public entry point against a fixed table of bad inputs.
+
+Each row names the bad input, the call that receives it (Python API, and the CLI where the
+CLI exposes it), the exception class and message expected, and the behaviour in words.
+The table in docs/BAD_INPUTS.md is generated from ROWS by running this file:
+
+    python tests/test_bad_inputs.py > docs/BAD_INPUTS.md
+
+and a test below fails when the document and the table drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+W2V = SHARED / "wav2vec2-logits"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One bad input: how to trigger it and what must happen."""
+
+    name: str
+    behaviour: str
+    error: str  # exception class name in ctcdecode_kit.errors (or a builtin)
+    match: str  # regex the message must match
+    api: Callable[[Path], Any] | None = None
+    cli: Callable[[Path], list[str]] | None = None
+    needs_shared: bool = False
+    cli_match: str | None = None  # when the CLI words it differently (e.g. names the file)
+
+
+def _vocab():
+    from ctcdecode_kit import Vocabulary
+
+    return Vocabulary.from_labels(["<pad>", "|", "A", "B"])
+
+
+def _decode(logits: Any, lengths: Any = None, name: str = "greedy", **options: Any) -> Any:
+    from ctcdecode_kit import build_decoder
+
+    return build_decoder(name, _vocab(), **options).decode(logits, lengths)
+
+
+def _good(t: int = 5, b: int | None = None) -> np.ndarray:
+    shape = (t, 4) if b is None else (b, t, 4)
+    return np.random.default_rng(0).normal(size=shape).astype(np.float32)
+
+
+def _with(value: float, where: tuple = (1, 2)) -> np.ndarray:
+    x = _good()
+    x[where] = value
+    return x
+
+
+def _write(tmp: Path, name: str, data: bytes | str) -> Path:
+    path = tmp / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def _npy(tmp: Path, array: np.ndarray, name: str = "x.npy") -> Path:
+    path = tmp / name
+    np.save(path, array)
+    return path
+
+
+def _decode_cli(path_fn: Callable[[Path], Path], *extra: str) -> Callable[[Path], list[str]]:
+    return lambda tmp: ["decode", str(path_fn(tmp)), "--vocab", str(W2V / "vocab.json"), *extra]
+
+
+ROWS: list[Row] = [
+    # ---------------------------------------------------------------- logits
+    Row("NaN in logits", "refused; names utterance, frame and class", "InputError", "NaN .*frame [01]",
+        api=lambda tmp: _decode(_with(np.nan)),
+        cli=_decode_cli(lambda tmp: _npy(tmp, np.where(np.arange(32) == 3, np.nan, 0.0)[None].repeat(4, 0).astype(np.float32))),
+        needs_shared=True),
+    Row("+inf in logits", "refused", "InputError", r"\+inf", api=lambda tmp: _decode(_with(np.inf))),
+    Row("-inf in logits (log 0)", "accepted while each frame keeps a finite entry; an all -inf frame is refused",
+        "InputError", "every class", api=lambda tmp: _decode(np.where(np.arange(4) < 4, -np.inf, 0).astype(np.float32)[None].repeat(3, 0))),
+    Row("1-D logits", "refused with the shape seen", "InputError", r"2-D \[T, V\] or 3-D.*\(4,\)",
+        api=lambda tmp: _decode(np.zeros(4, np.float32)),
+        cli=_decode_cli(lambda tmp: _npy(tmp, np.zeros(32, np.float32))), needs_shared=True,
+        cli_match=r"x.npy' has shape \(32,\); expected \[T, V\]"),
+    Row("4-D logits", "refused with the shape seen", "InputError", r"got 4-D", api=lambda tmp: _decode(np.zeros((1, 1, 3, 4), np.float32))),
+    Row("vocab-size mismatch", "refused naming both sizes", "InputError", "5 classes .* 4 tokens",
+        api=lambda tmp: _decode(np.zeros((3, 5), np.float32)),
+        cli=_decode_cli(lambda tmp: _npy(tmp, np.zeros((6, 31), np.float32))), needs_shared=True,
+        cli_match="x.npy' has 31 classes .* 32 tokens"),
+    Row("probabilities instead of logits", "refused unless input_type='probs'", "InputError", "look like probabilities",
+        api=lambda tmp: _decode(np.full((3, 4), 0.25, np.float32))),
+    Row("integer logits", "refused (float16/bfloat16/float64 are accepted and upcast)", "InputError", "floating point",
+        api=lambda tmp: _decode(np.zeros((3, 4), np.int64))),
+    Row("list instead of array", "refused with the type seen", "InputError", "got list", api=lambda tmp: _decode([[0.0] * 4])),
+    Row("empty batch (B = 0)", "refused", "InputError", "empty batch", api=lambda tmp: _decode(np.zeros((0, 3, 4), np.float32))),
+    Row("T = 0", "accepted: an empty hypothesis", "", "", api=lambda tmp: _decode(np.zeros((0, 4), np.float32))),
+    Row("lengths > T", "refused naming T and the lengths", "InputError", "exceed the number of frames T=5",
+        api=lambda tmp: _decode(_good(5, 2), [5, 6])),
+    Row("negative lengths", "refused", "InputError", "must be >= 0", api=lambda tmp: _decode(_good(5, 2), [5, -1])),
+    Row("wrong number of lengths", "refused with expected and seen shape", "InputError", r"expected shape \(2,\), got \(3,\)",
+        api=lambda tmp: _decode(_good(5, 2), [5, 5, 5])),
+    Row("beam_width 0", "refused", "InputError", "beam_width must be >= 1",
+        api=lambda tmp: _decode(_good(), name="pyctcdecode", beam_width=0),
+        cli=_decode_cli(lambda tmp: W2V / "121-121726-0000.npy", "-d", "pyctcdecode", "--beam-width", "0"), needs_shared=True),
+    Row("huge beam_width", "refused above 10000", "InputError", "beam_width must be <= 10000",
+        api=lambda tmp: _decode(_good(), name="pyctcdecode", beam_width=10**9)),
+    Row("unknown decoder", "refused listing the known decoders", "UnknownDecoderError", "unknown decoder 'beem'.*greedy",
+        api=lambda tmp: _decode(_good(), name="beem"),
+        cli=_decode_cli(lambda tmp: W2V / "121-121726-0000.npy", "-d", "beem"), needs_shared=True),
+    Row("unknown decoder option", "refused listing the valid options", "InputError", "does not take option.*valid options",
+        api=lambda tmp: _decode(_good(), name="pyctcdecode", beam_widht=3)),
+    # ---------------------------------------------------------------- files
+    Row("missing logits file", "refused naming the file", "MissingFileError", "nope.npy",
+        api=lambda tmp: __import__("ctcdecode_kit.logits_io", fromlist=["x"]).load_logits(tmp / "nope.npy"),
+        cli=_decode_cli(lambda tmp: tmp / "nope.npy"), needs_shared=True),
+    Row("corrupt logits file", "refused naming the file", "FileFormatError", "cannot read logits file",
+        api=lambda tmp: __import__("ctcdecode_kit.logits_io", fromlist=["x"]).load_logits(_write(tmp, "bad.npy", b"not numpy")),
+        cli=_decode_cli(lambda tmp: _write(tmp, "bad.npy", b"not numpy")), needs_shared=True),
+    Row("vocab file missing", "refused naming the file", "MissingFileError", "vocab.json.*does not exist",
+        api=lambda tmp: __import__("ctcdecode_kit").Vocabulary.from_file(tmp / "vocab.json")),
+    Row("vocab file not JSON", "refused naming the file", "FileFormatError", "not valid JSON",
+        api=lambda tmp: __import__("ctcdecode_kit").Vocabulary.from_file(_write(tmp, "vocab.json", "{oops"))),
+    Row("non-UTF-8 vocabulary file", "refused naming the file", "FileFormatError", "not valid UTF-8",
+        api=lambda tmp: __import__("ctcdecode_kit").Vocabulary.from_file(_write(tmp, "tokens.txt", b"<pad>\n\xff\n"))),
+    Row("unwritable output dir", "refused before any work", "InputError", "not a directory|not writable",
+        api=lambda tmp: __import__("ctcdecode_kit.results", fromlist=["x"]).ensure_output_dir(_write(tmp, "f", "x") / "out"),
+        cli=lambda tmp: ["compare", "--logits", str(W2V), "-d", "greedy", "--output", str(_write(tmp, "f", "x") / "out")],
+        needs_shared=True),
+]
+
+
+def _error_class(name: str) -> type[BaseException]:
+    from ctcdecode_kit import errors
+
+    return getattr(errors, name, None) or getattr(__import__("builtins"), name)
+
+
+def _id(row: Row) -> str:
+    return row.name.replace(" ", "-")
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.api is not None], ids=_id)
+def test_api_bad_input(row: Row, tmp_path: Path) -> None:
+    if row.needs_shared and not SHARED.exists():
+        pytest.skip("../shared/data is missing")
+    if not row.error:
+        row.api(tmp_path)
+        return
+    with pytest.raises(_error_class(row.error), match=row.match):
+        row.api(tmp_path)
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.cli is not None], ids=_id)
+def test_cli_bad_input_is_one_line_without_traceback(row: Row, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ctcdecode_kit.cli import app
+
+    if row.needs_shared and not SHARED.exists():
+        pytest.skip("../shared/data is missing")
+    result = CliRunner().invoke(app, row.cli(tmp_path))
+    output = result.output
+    assert result.exit_code != 0, output
+    assert "Traceback" not in output
+    error_lines = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, output
+    import re
+
+    assert re.search(row.cli_match or row.match, error_lines[0]), error_lines[0]
+
+
+def markdown() -> str:
+    """The README/docs table, generated from ROWS."""
+    lines = [
+        "# Bad inputs and what ctcdecode_kit does with them",
+        "",
+        "Generated from `tests/test_bad_inputs.py` (`python tests/test_bad_inputs.py > docs/BAD_INPUTS.md`);",
+        "every row is a test of the Python API, and rows marked CLI also of the command line",
+        "(one `error: ...` line, non-zero exit, no traceback).",
+        "",
+        "| bad input | behaviour | exception | CLI |",
+        "|---|---|---|---|",
+    ]
+    for row in ROWS:
+        lines.append(
+            f"| {row.name} | {row.behaviour} | {('`' + row.error + '`') if row.error else 'none'} | "
+            f"{'yes' if row.cli else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_docs_table_is_generated_from_this_table() -> None:
+    doc = REPO / "docs" / "BAD_INPUTS.md"
+    assert doc.exists() and doc.read_text(encoding="utf-8") == markdown(), (
+        "docs/BAD_INPUTS.md is stale: run `python tests/test_bad_inputs.py > docs/BAD_INPUTS.md`"
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())
