@@ -53,7 +53,7 @@ def build_model(a):
         conv_dim=tuple(a.conv_dim), conv_kernel=tuple(a.conv_kernel),
         conv_stride=tuple(a.conv_stride), conv_bias=False,
         num_conv_pos_embeddings=a.pos_kernel, num_conv_pos_embedding_groups=16,
-        do_stable_layer_norm=False,
+        do_stable_layer_norm=bool(a.pre_ln),
         hidden_dropout=a.dropout, activation_dropout=a.dropout, attention_dropout=a.dropout,
         feat_proj_dropout=a.dropout, final_dropout=a.dropout, layerdrop=0.0,
         mask_time_prob=a.mask_time_prob, mask_time_length=5,
@@ -147,6 +147,7 @@ def main():
     ap.add_argument("--conv-kernel", type=int, nargs="+", default=[10, 4, 4, 4, 4])
     ap.add_argument("--conv-stride", type=int, nargs="+", default=[5, 4, 4, 2, 2])
     ap.add_argument("--pos-kernel", type=int, default=64)
+    ap.add_argument("--pre-ln", type=int, default=1, help="do_stable_layer_norm (pre-LN transformer)")
     ap.add_argument("--dropout", type=float, default=0.05)
     ap.add_argument("--mask-time-prob", type=float, default=0.03)
     ap.add_argument("--mask-feature-prob", type=float, default=0.0)
@@ -190,10 +191,18 @@ def main():
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
 
+    t_start = time.time()
+    warm_end = [None]
+
     def lr_at(step):
+        """Linear warm-up, then cosine decay; progress = max(step fraction, time fraction)
+        so that the decay always completes within --max-minutes."""
         if step < a.warmup:
             return a.lr * (step + 1) / a.warmup
-        prog = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
+        if warm_end[0] is None:
+            warm_end[0] = time.time()
+        t_frac = (time.time() - warm_end[0]) / max(1.0, a.max_minutes * 60 - (warm_end[0] - t_start))
+        prog = min(1.0, max((step - a.warmup) / max(1, a.steps - a.warmup), t_frac))
         return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * prog)))
 
     model.train()
@@ -227,7 +236,7 @@ def main():
                 log(f"step {step} ep {epoch} loss {run_loss/run_n:.3f} lr {lr_at(step):.2e} "
                     f"gn {gn:.1f} elapsed {el/60:.1f}m audio_seen {seen_secs/3600:.2f}h")
                 run_loss, run_n = 0.0, 0
-            stop = step >= a.steps or el > a.max_minutes * 60
+            stop = step >= a.steps or el > a.max_minutes * 60 or (step > a.warmup and lr_at(step) <= a.lr * 0.0201)
             if step % a.eval_every == 0 or stop:
                 cer, wer, ex = evaluate(model, processor, dev)
                 log(f"DEV step {step} CER {cer*100:.2f} WER {wer*100:.2f} ex {ex[0]}")
