@@ -1,0 +1,270 @@
+// pybind11 module `ctcdecode_kit._native`: the ARPA n-gram LM and the batched beam search.
+//
+// Python (ctcdecode_kit/decoders/native.py) validates inputs first; this layer checks
+// again what could crash (shapes, dtypes, contiguity, ids) and raises ValueError.
+// Batches run on `num_threads` std::threads with the GIL released; a Python language
+// model is called back with the GIL re-acquired for each call.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "beam_search.hpp"
+#include "ngram_lm.hpp"
+
+namespace py = pybind11;
+using namespace ckit;
+
+namespace {
+
+py::tuple state_tuple(const LMState& s) {
+  py::tuple t(s.length);
+  for (int i = 0; i < s.length; ++i) t[i] = py::int_(s.words[i]);
+  return t;
+}
+
+LMState state_from_tuple(const NgramLM& lm, const py::tuple& t) {
+  std::vector<WordId> words;
+  for (auto item : t) {
+    long long v = py::cast<long long>(item);
+    if (v < 0 || static_cast<unsigned long long>(v) >= lm.vocab_size())
+      throw py::value_error("state holds word id " + std::to_string(v) + ", outside the LM vocabulary");
+    words.push_back(static_cast<WordId>(v));
+  }
+  return lm.state_from_words(words);
+}
+
+// A Python object with begin() / score(state, word) -> (logp, state) / end(state) (natural logs).
+class PyScorer final : public WordScorer {
+ public:
+  PyScorer(py::object lm, double alpha, double beta, double unk)
+      : lm_(std::move(lm)), alpha_(alpha), beta_(beta), unk_(unk) {
+    has_contains_ = py::hasattr(lm_, "__contains__");
+  }
+  ~PyScorer() override { states_.clear(); }  // destroyed on the main thread, GIL held
+
+  void reset() override {
+    py::gil_scoped_acquire gil;
+    states_.clear();
+  }
+  int32_t begin() override {
+    py::gil_scoped_acquire gil;
+    try {
+      states_.push_back(lm_.attr("begin")());
+    } catch (py::error_already_set& e) {
+      throw std::runtime_error(std::string("language model begin() failed: ") + e.what());
+    }
+    return static_cast<int32_t>(states_.size() - 1);
+  }
+  int64_t word_key(const std::string& word) override {
+    bool oov = false;
+    if (has_contains_ && !word.empty()) {
+      py::gil_scoped_acquire gil;
+      try {
+        oov = !py::cast<bool>(lm_.attr("__contains__")(py::str(word)));
+      } catch (py::error_already_set& e) {
+        throw std::runtime_error(std::string("language model __contains__ failed: ") + e.what());
+      }
+    }
+    return static_cast<int64_t>(oov) << 32;
+  }
+  double score(int32_t state, int64_t key, const std::string& word, bool eos, int32_t* out_state) override {
+    py::gil_scoped_acquire gil;
+    try {
+      if (eos && word.empty()) {
+        double end = checked(lm_.attr("end")(states_[state]), "end()");
+        *out_state = state;
+        return alpha_ * end;
+      }
+      py::object r = lm_.attr("score")(states_[state], py::str(word));
+      py::tuple pair = py::reinterpret_borrow<py::tuple>(r);
+      if (!py::isinstance<py::tuple>(r) || pair.size() != 2)
+        throw std::runtime_error("language model score(state, word) must return a (log_prob, new_state) tuple");
+      double lm = checked(pair[0], "score()");
+      states_.push_back(pair[1]);
+      *out_state = static_cast<int32_t>(states_.size() - 1);
+      if ((key >> 32) != 0) lm += unk_ * log_base_change();
+      if (eos) lm += checked(lm_.attr("end")(pair[1]), "end()");
+      return alpha_ * lm + beta_;
+    } catch (py::error_already_set& e) {
+      throw std::runtime_error(std::string("language model callback failed: ") + e.what());
+    } catch (py::cast_error& e) {
+      throw std::runtime_error(std::string("language model returned a non-number: ") + e.what());
+    }
+  }
+  double partial(const std::string&, int) override { return 0.0; }
+
+ private:
+  static double checked(py::handle value, const char* what) {
+    double v = py::cast<double>(value);
+    if (std::isnan(v) || v == std::numeric_limits<double>::infinity())
+      throw std::runtime_error(std::string("language model ") + what + " returned " + std::to_string(v) +
+                               "; expected a finite natural-log probability or -inf");
+    return v;
+  }
+  py::object lm_;
+  double alpha_, beta_, unk_;
+  bool has_contains_ = false;
+  std::vector<py::object> states_;
+};
+
+struct Job {
+  const float* data;
+  int frames;
+};
+
+py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<std::string>& labels, int blank,
+                      int delimiter, bool bpe, const DecodeOptions& options, const NgramLM* lm,
+                      py::object py_lm, double alpha, double beta, double unk_score_offset, int num_threads) {
+  const int V = static_cast<int>(labels.size());
+  if (V < 1) throw py::value_error("labels is empty");
+  if (blank < 0 || blank >= V) throw py::value_error("blank id " + std::to_string(blank) + " is outside 0.." + std::to_string(V - 1));
+  if (delimiter < -1 || delimiter >= V || delimiter == blank)
+    throw py::value_error("delimiter id " + std::to_string(delimiter) + " must be -1 or a non-blank id below " + std::to_string(V));
+  if (options.beam_width < 1) throw py::value_error("beam_width must be >= 1");
+  if (options.nbest < 1) throw py::value_error("nbest must be >= 1");
+  if (options.token_top_k < 0) throw py::value_error("token_top_k must be >= 0");
+  if (std::isnan(options.beam_prune_logp) || std::isnan(options.token_min_logp) || std::isnan(options.blank_skip_logp))
+    throw py::value_error("pruning thresholds must not be NaN");
+  if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
+  if (lm != nullptr && !py_lm.is_none()) throw py::value_error("pass either a native LM or a Python LM, not both");
+
+  std::vector<Job> jobs;
+  jobs.reserve(arrays.size());
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const py::array& a = arrays[i];
+    if (!py::isinstance<py::array_t<float>>(a) || a.dtype().kind() != 'f' || a.itemsize() != 4)
+      throw py::value_error("array " + std::to_string(i) + " must be float32");
+    if (a.ndim() != 2) throw py::value_error("array " + std::to_string(i) + " must be 2-D [T, V]");
+    if (!(a.flags() & py::array::c_style)) throw py::value_error("array " + std::to_string(i) + " must be C-contiguous");
+    if (a.shape(1) != V)
+      throw py::value_error("array " + std::to_string(i) + " has " + std::to_string(a.shape(1)) + " classes, expected " + std::to_string(V));
+    if (a.shape(0) > std::numeric_limits<int>::max()) throw py::value_error("too many frames");
+    jobs.push_back(Job{static_cast<const float*>(a.data()), static_cast<int>(a.shape(0))});
+  }
+  Alphabet alphabet{labels, blank, delimiter, bpe};
+  const int threads = std::max(1, std::min<int>(num_threads, static_cast<int>(jobs.size())));
+  std::vector<std::unique_ptr<WordScorer>> scorers;
+  for (int w = 0; w < threads; ++w) {
+    if (lm != nullptr)
+      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, options.lm_cache));
+    else if (!py_lm.is_none())
+      scorers.emplace_back(new PyScorer(py_lm, alpha, beta, unk_score_offset));
+    else
+      scorers.emplace_back(nullptr);
+  }
+  std::vector<std::vector<OutputBeam>> results(jobs.size());
+  std::exception_ptr error;
+  {
+    py::gil_scoped_release release;
+    std::atomic<size_t> next{0};
+    std::mutex error_mutex;
+    auto work = [&](int w) {
+      try {
+        BeamSearch search(alphabet, options, scorers[w].get());
+        for (size_t i = next++; i < jobs.size(); i = next++) {
+          results[i] = search.decode(jobs[i].data, jobs[i].frames);
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (error) return;
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = jobs.size();
+      }
+    };
+    if (threads == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> pool;
+      for (int w = 0; w < threads; ++w) pool.emplace_back(work, w);
+      for (auto& th : pool) th.join();
+    }
+  }
+  scorers.clear();
+  if (error) std::rethrow_exception(error);
+  py::list out;
+  for (const auto& beams : results) {
+    py::list hyps;
+    for (const auto& b : beams) {
+      py::list frames;
+      for (const auto& f : b.frames) frames.append(py::make_tuple(f.first, f.second));
+      hyps.append(py::make_tuple(py::str(b.text), frames, b.logit_score, b.score));
+    }
+    out.append(hyps);
+  }
+  return out;
+}
+
+std::vector<int32_t> pyset_order(const std::vector<int32_t>& ascending, int32_t extra) {
+  for (size_t i = 0; i < ascending.size(); ++i)
+    if (ascending[i] < 0 || (i > 0 && ascending[i] <= ascending[i - 1])) throw py::value_error("indices must be ascending and >= 0");
+  if (extra < 0) throw py::value_error("extra must be >= 0");
+  PySetOrder order;
+  std::vector<int32_t> out;
+  order.order(ascending, extra, out);
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "Native CTC beam search and ARPA n-gram LM for ctcdecode_kit (see ctcdecode_kit.decoders.native).";
+
+  py::class_<DecodeOptions>(m, "DecodeOptions")
+      .def(py::init<>())
+      .def_readwrite("beam_width", &DecodeOptions::beam_width)
+      .def_readwrite("beam_prune_logp", &DecodeOptions::beam_prune_logp)
+      .def_readwrite("token_min_logp", &DecodeOptions::token_min_logp)
+      .def_readwrite("token_top_k", &DecodeOptions::token_top_k)
+      .def_readwrite("blank_skip_logp", &DecodeOptions::blank_skip_logp)
+      .def_readwrite("hotword_weight", &DecodeOptions::hotword_weight)
+      .def_readwrite("hotwords", &DecodeOptions::hotwords)
+      .def_readwrite("lm_cache", &DecodeOptions::lm_cache)
+      .def_readwrite("nbest", &DecodeOptions::nbest);
+
+  py::class_<NgramLM>(m, "NgramLM")
+      .def(py::init([](const std::string& path) {
+             py::gil_scoped_release release;
+             return new NgramLM(path);
+           }),
+           py::arg("path"))
+      .def_property_readonly("order", &NgramLM::order)
+      .def_property_readonly("vocab_size", &NgramLM::vocab_size)
+      .def_property_readonly("counts", &NgramLM::counts)
+      .def("index", &NgramLM::index, py::arg("word"))
+      .def("__contains__", [](const NgramLM& lm, const std::string& w) { return lm.index(w) != NgramLM::kUnk; })
+      .def("listed_unigrams", [](const NgramLM& lm) { return lm.listed_words(); },
+           "Unigrams that pyctcdecode's unigram set would hold (sorted).")
+      .def("has_prefix", &NgramLM::has_prefix, py::arg("prefix"))
+      .def("full_scores", &NgramLM::full_scores, py::arg("words"), py::arg("bos") = true, py::arg("eos") = true,
+           "log10 score of each word (and of </s> when eos).")
+      .def(
+          "sentence_score",
+          [](const NgramLM& lm, const std::vector<std::string>& words, bool bos, bool eos) {
+            float total = 0.f;
+            for (float s : lm.full_scores(words, bos, eos)) total += s;
+            return total;
+          },
+          py::arg("words"), py::arg("bos") = true, py::arg("eos") = true)
+      .def("begin_state", [](const NgramLM& lm) { return state_tuple(lm.begin_state()); })
+      .def("null_state", [](const NgramLM& lm) { return state_tuple(lm.null_state()); })
+      .def(
+          "score_state",
+          [](const NgramLM& lm, const py::tuple& state, const std::string& word) {
+            LMState in = state_from_tuple(lm, state), out;
+            float s = lm.score(in, lm.index(word), out);
+            return py::make_tuple(s, state_tuple(out));
+          },
+          py::arg("state"), py::arg("word"), "(log10 P(word | state), next state).");
+
+  m.def("decode_batch", &decode_batch, py::arg("arrays"), py::arg("labels"), py::arg("blank"), py::arg("delimiter"),
+        py::arg("bpe"), py::arg("options"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("alpha"),
+        py::arg("beta"), py::arg("unk_score_offset"), py::arg("num_threads"));
+  m.def("pyset_order", &pyset_order, py::arg("ascending"), py::arg("extra"),
+        "Iteration order of CPython's set(ascending) | {extra} as replayed by the decoder (for tests).");
+}

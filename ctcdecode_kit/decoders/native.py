@@ -1,0 +1,359 @@
+"""Native (C++) CTC beam search with n-gram LM fusion: pyctcdecode's answers, much faster.
+
+:class:`NativeDecoder` reproduces pyctcdecode 0.5's beam search step by step (same
+candidate tokens per frame, beam merging, word-boundary and partial-word LM scores,
+``beam_prune_logp``, end-of-sentence scoring, hotwords), so its top hypothesis matches
+the ``"pyctcdecode"`` backend's; it runs in compiled code with interned prefixes and
+cached LM states, and decodes a batch on ``num_workers`` threads with the GIL released.
+
+``lm=`` takes a path to an ARPA file (read by the native :class:`ArpaLM`, scores equal to
+KenLM's), an :class:`ArpaLM`, or any Python language model with ``begin()``,
+``score(state, word) -> (natural-log prob, state)`` and ``end(state)`` (called back with
+the GIL held; slower).
+
+Speed levers, all off by default because they may change answers: ``token_top_k``
+(at most k candidate tokens per frame), ``blank_skip_threshold`` (a frame whose argmax is
+the blank with at least this probability is decoded as blank-only), a tighter
+``beam_prune_logp``; ``lm_cache`` (on) caches LM scores per (state, word).
+
+Example:
+    >>> import numpy as np
+    >>> from ctcdecode_kit import Vocabulary, build_decoder
+    >>> vocab = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
+    >>> logits = np.log(np.array([[.1, .1, .7, .1], [.7, .1, .1, .1], [.1, .1, .1, .7]]))
+    >>> build_decoder("native", vocab, beam_width=10).decode(logits)[0][0].text
+    'AB'
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..decoder import DecoderBase, register_decoder
+from ..errors import FileFormatError, InputError, LanguageModelError, MissingDependencyError, MissingFileError
+from ..hypothesis import Hypothesis, Word
+from ..inputs import LogProbBatch, check_positive_int
+from ..vocabulary import Vocabulary
+from .pyctcdecode import MAX_BEAM_WIDTH, _strip_private, pyctcdecode_labels
+
+try:
+    from .. import _native
+except ImportError as exc:  # pragma: no cover - only without a compiled build
+    raise MissingDependencyError(
+        f"the native decoder's compiled module ctcdecode_kit._native is missing ({exc}); reinstall "
+        f"with a C++17 compiler available: 'pip install .' (or 'pip install -e .' in a checkout)"
+    ) from exc
+
+__all__ = ["ArpaLM", "NativeDecoder"]
+
+_LN10 = math.log(10.0)
+_CLIP_LOGP = np.log(1e-15)  # pyctcdecode clips log-probs here
+
+
+class ArpaLM:
+    """A word n-gram LM read from an ARPA file by native code (scores equal KenLM's).
+
+    Implements the kit's language-model protocol: ``begin()``, ``score(state, word) ->
+    (natural-log prob, new state)``, ``end(state)``, ``order``; states are hashable tuples.
+    ``log10_scores(words)`` gives KenLM-style per-word log10 scores.
+
+    Example:
+        >>> lm = ArpaLM("../shared/data/kenlm/test.arpa")                      # doctest: +SKIP
+        >>> round(lm.log10_scores(["looking"], eos=False)[0], 6)               # doctest: +SKIP
+        -0.484652
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise MissingFileError(f"language model file {str(path)!r} does not exist")
+        try:
+            self._model = _native.NgramLM(str(path))
+        except ValueError as exc:
+            raise FileFormatError(str(exc)) from None
+        except RuntimeError as exc:
+            raise MissingFileError(str(exc)) from None
+        self.path = path
+
+    @property
+    def order(self) -> int:
+        """The n-gram order."""
+        return int(self._model.order)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word in self._model
+
+    def begin(self) -> tuple[int, ...]:
+        """The sentence-start state (after ``<s>``)."""
+        return self._model.begin_state()
+
+    def score(self, state: tuple[int, ...], word: str) -> tuple[float, tuple[int, ...]]:
+        """Natural-log P(word | state) and the next state."""
+        log10, new_state = self._model.score_state(state, word)
+        return log10 * _LN10, new_state
+
+    def end(self, state: tuple[int, ...]) -> float:
+        """Natural-log P(``</s>`` | state)."""
+        return self._model.score_state(state, "</s>")[0] * _LN10
+
+    def log10_scores(self, words: Sequence[str], *, bos: bool = True, eos: bool = True) -> list[float]:
+        """log10 score of each word (and of ``</s>`` when ``eos``), as kenlm's full_scores."""
+        return list(self._model.full_scores(list(words), bos, eos))
+
+    def sentence_log10(self, words: Sequence[str], *, bos: bool = True, eos: bool = True) -> float:
+        """Total log10 score of a sentence, as ``kenlm.Model.score``."""
+        return float(self._model.sentence_score(list(words), bos, eos))
+
+    def listed_unigrams(self) -> list[str]:
+        """Unigrams written with a backoff (the set pyctcdecode uses for OOV and prefix checks)."""
+        return list(self._model.listed_unigrams())
+
+    def __repr__(self) -> str:
+        return f"ArpaLM({str(self.path)!r}, order={self.order})"
+
+
+def _detect_case(words: Sequence[str]) -> str | None:
+    upper = sum(1 for w in words if w.isupper())
+    lower = sum(1 for w in words if w.islower())
+    if upper == lower == 0:
+        return None
+    return "upper" if upper > lower else "lower"
+
+
+def _check_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _pyctcdecode_log_probs(log_probs: np.ndarray) -> np.ndarray:
+    """Re-normalise and clip like pyctcdecode's decode_beams does (float32, C-contiguous)."""
+    top = np.amax(log_probs, axis=1, keepdims=True)
+    top[~np.isfinite(top)] = 0
+    shifted = log_probs - top
+    with np.errstate(divide="ignore"):
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return np.ascontiguousarray(np.clip(out, _CLIP_LOGP, 0), dtype=np.float32)
+
+
+class NativeDecoder(DecoderBase):
+    """pyctcdecode-compatible beam search in C++ (optionally with an n-gram LM).
+
+    Args:
+        vocabulary: output vocabulary.
+        beam_width: beams kept per frame (1..10000).
+        lm: None, a path to an ARPA file, an :class:`ArpaLM`, or a Python language model
+            (``begin``/``score``/``end``, natural logs).
+        alpha: LM weight; beta: bonus per word; unk_score_offset: log10 offset for a word
+            outside the LM's unigram set (pyctcdecode's units).
+        hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case).
+        beam_prune_logp: drop beams this far below the best (log).
+        token_min_logp: tokens below this log-prob are skipped unless they are a frame's argmax.
+        token_top_k: at most this many candidate tokens per frame (None: no limit).
+        blank_skip_threshold: decode a frame as blank-only when the blank is its argmax with at
+            least this probability (None: off).
+        lm_cache: cache LM scores per (LM state, word) within an utterance.
+        lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it, None to keep.
+        num_workers: threads for a batch (None: one per available core; 1: serial).
+        frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
+    """
+
+    name = "native"
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        *,
+        beam_width: int = 100,
+        lm: str | Path | ArpaLM | Any | None = None,
+        alpha: float = 0.5,
+        beta: float = 1.0,
+        unk_score_offset: float = -10.0,
+        hotwords: Sequence[str] = (),
+        hotword_weight: float = 10.0,
+        beam_prune_logp: float = -10.0,
+        token_min_logp: float = -5.0,
+        token_top_k: int | None = None,
+        blank_skip_threshold: float | None = None,
+        lm_cache: bool = True,
+        lm_case: str | None = "auto",
+        num_workers: int | None = None,
+        frame_rate: float | None = None,
+        input_type: str = "auto",
+        nbest: int = 1,
+    ) -> None:
+        super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
+        self.beam_width = check_positive_int("beam_width", beam_width, maximum=MAX_BEAM_WIDTH)
+        self.num_workers = None if num_workers is None else check_positive_int("num_workers", num_workers)
+        self.alpha = _check_number("alpha", alpha)
+        self.beta = _check_number("beta", beta)
+        self.unk_score_offset = _check_number("unk_score_offset", unk_score_offset)
+        if token_top_k is not None:
+            check_positive_int("token_top_k", token_top_k)
+        if blank_skip_threshold is not None:
+            value = _check_number("blank_skip_threshold", blank_skip_threshold)
+            if not 0.0 < value <= 1.0:
+                raise InputError(f"blank_skip_threshold must be a probability in (0, 1], got {blank_skip_threshold!r}")
+        if lm_case not in ("auto", "lower", "upper", None):
+            raise InputError(f"lm_case must be 'auto', 'lower', 'upper' or None, got {lm_case!r}")
+        if isinstance(hotwords, str):
+            hotwords = [hotwords]
+        if not all(isinstance(h, str) for h in hotwords):
+            raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
+        self._native_lm, self._py_lm, self._case = self._make_lm(lm, lm_case)
+        self._labels = pyctcdecode_labels(vocabulary, self._case)
+        options = _native.DecodeOptions()
+        options.beam_width = self.beam_width
+        options.beam_prune_logp = _check_number("beam_prune_logp", beam_prune_logp)
+        options.token_min_logp = _check_number("token_min_logp", token_min_logp)
+        options.token_top_k = int(token_top_k or 0)
+        options.blank_skip_logp = 1.0 if blank_skip_threshold is None else math.log(blank_skip_threshold)
+        options.hotword_weight = _check_number("hotword_weight", hotword_weight)
+        options.hotwords = [w for h in hotwords for w in self._lm_text(h.strip()).split()]
+        options.lm_cache = bool(lm_cache)
+        self._options = options
+        skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
+        self._spell = {t: i for i, t in enumerate(vocabulary.tokens) if i not in skip and t}
+        self._spell_max = max((len(t) for t in self._spell), default=1)
+
+    # ---------------------------------------------------------------- language model
+    def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None]:
+        if lm is None:
+            return None, None, None
+        if not self.vocabulary.has_word_boundaries:
+            raise LanguageModelError(
+                "a word language model needs a vocabulary with a word delimiter (e.g. '|') or '▁' word prefixes"
+            )
+        if isinstance(lm, (str, Path)):
+            lm = ArpaLM(lm)
+        if isinstance(lm, ArpaLM):
+            case = _detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
+            return lm, None, case
+        missing = [name for name in ("begin", "score", "end") if not callable(getattr(lm, name, None))]
+        if missing:
+            raise LanguageModelError(
+                f"lm must be a path to an ARPA file, an ArpaLM or a language model with begin(), "
+                f"score(state, word) and end(state); {type(lm).__name__} lacks {', '.join(missing)}"
+            )
+        case = getattr(lm, "letter_case", None) if lm_case == "auto" else lm_case
+        return None, lm, case if case in ("lower", "upper") else None
+
+    def _lm_text(self, text: str) -> str:
+        if self._case == "lower":
+            return text.lower()
+        if self._case == "upper":
+            return text.upper()
+        return text
+
+    def _lm_log_prob(self, text: str) -> float:
+        words = self._lm_text(text).split()
+        if not words:
+            return 0.0
+        if self._native_lm is not None:
+            return self._native_lm.sentence_log10(words) * _LN10
+        if self._py_lm is not None:
+            state = self._py_lm.begin()
+            total = 0.0
+            for word in words:
+                logp, state = self._py_lm.score(state, word)
+                total += float(logp)
+            return total + float(self._py_lm.end(state))
+        return 0.0
+
+    # ---------------------------------------------------------------- decoding
+    def _workers_for(self, jobs: int) -> int:
+        wanted = self.num_workers
+        if wanted is None:
+            try:
+                wanted = len(os.sched_getaffinity(0))
+            except AttributeError:  # pragma: no cover - not Linux
+                wanted = os.cpu_count() or 1
+        return max(1, min(wanted, jobs))
+
+    def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:
+        arrays = [batch.utterance(b) for b in range(batch.log_probs.shape[0])]
+        todo = [i for i, a in enumerate(arrays) if a.shape[0] > 0]
+        outputs: list[list[tuple[str, list, float, float]]] = [[] for _ in arrays]
+        if todo:
+            self._options.nbest = nbest
+            inputs = [_pyctcdecode_log_probs(arrays[i]) for i in todo]
+            vocab = self.vocabulary
+            try:
+                decoded = _native.decode_batch(
+                    inputs,
+                    self._labels,
+                    vocab.blank,
+                    -1 if vocab.word_delimiter is None else vocab.word_delimiter,
+                    vocab.word_prefix,
+                    self._options,
+                    None if self._native_lm is None else self._native_lm._model,
+                    self._py_lm,
+                    self.alpha,
+                    self.beta,
+                    self.unk_score_offset,
+                    self._workers_for(len(todo)),
+                )
+            except RuntimeError as exc:
+                raise LanguageModelError(str(exc)) from None
+            for i, beams in zip(todo, decoded):
+                outputs[i] = beams
+        return [self._hypotheses(out, nbest) for out in outputs]
+
+    def _hypotheses(self, beams: list[tuple[str, list, float, float]], nbest: int) -> list[Hypothesis]:
+        if not beams:
+            return [Hypothesis("", (), 0.0, 0.0, 0.0, ())]
+        hyps = []
+        for text, frames, am_score, total in beams[:nbest]:
+            words = []
+            for word, (start, end) in zip(text.split(), frames):
+                clean = _strip_private(word)
+                if clean:
+                    words.append(Word(self._to_vocab_case(clean), int(start), int(end)).with_frame_rate(self.frame_rate))
+            clean_text = self._to_vocab_case(_strip_private(text))
+            tokens = self._encode(clean_text)
+            hyps.append(Hypothesis(clean_text, tokens, float(total), float(am_score), self._lm_log_prob(clean_text), tuple(words)))
+        return hyps
+
+    def _encode(self, text: str) -> tuple[int, ...]:
+        # Vocabulary.encode (longest match first) with the lookup table built once.
+        ids: list[int] = []
+        delimiter, prefix, lookup = self.vocabulary.word_delimiter, self.vocabulary.word_prefix, self._spell
+        for n, word in enumerate(text.split()):
+            if n and delimiter is not None:
+                ids.append(delimiter)
+            if prefix:
+                word = "\u2581" + word
+            pos = 0
+            while pos < len(word):
+                for size in range(min(self._spell_max, len(word) - pos), 0, -1):
+                    token = lookup.get(word[pos : pos + size])
+                    if token is not None:
+                        ids.append(token)
+                        pos += size
+                        break
+                else:
+                    return tuple(self.vocabulary.encode(text))  # raises the vocabulary's error
+        return tuple(ids)
+
+    def _to_vocab_case(self, text: str) -> str:
+        if self._case is None:
+            return text
+        vocab_case = self.vocabulary.letter_case
+        if vocab_case == "upper":
+            return text.upper()
+        if vocab_case == "lower":
+            return text.lower()
+        return text
+
+    def __repr__(self) -> str:
+        lm = self._native_lm or self._py_lm
+        return f"NativeDecoder(vocabulary={len(self.vocabulary)} tokens, beam_width={self.beam_width}, lm={lm!r})"
+
+
+register_decoder("native", NativeDecoder, overwrite=True)
