@@ -58,3 +58,101 @@ class SharedData:
     LIBRI_TEXT = (
         "i have a good deal of will you remember and what i have set my mind upon no doubt i shall some day achieve"
     )
+
+
+# ---------------------------------------------------------------- tiny CTC models (acoustic tests, CLI)
+TINY_SAMPLING_RATE = 16000
+
+
+def build_tiny_ctc_model(
+    folder: Path,
+    *,
+    architecture: str = "wav2vec2",
+    feat_extract_norm: str = "group",
+    num_hidden_layers: int = 2,
+    do_normalize: bool = True,
+    ctc_head: bool = True,
+    tokenizer: bool = True,
+    seed: int = 0,
+) -> Path:
+    """Save a randomly initialised tiny ``*ForCTC`` model + ``Wav2Vec2Processor`` in ``folder``.
+
+    The tokenizer uses wav2vec2-base-960h's 32-token map (../shared/data/wav2vec2-logits/vocab.json).
+    Same conv geometry as wav2vec2-base (kernels 10,3,3,3,3,2,2, strides 5,2,2,2,2,2,2: 320
+    samples per frame, 50 frames/s at 16 kHz, receptive field 400 samples) with 16 channels;
+    hidden size 32, positional conv kernel 16 frames, ``num_hidden_layers`` attention layers. ``feat_extract_norm="layer"`` also sets
+    the feature extractor's ``return_attention_mask=True``, as real layer-norm models do.
+    ``ctc_head=False`` saves the bare encoder (``*Model``); ``tokenizer=False`` omits the tokenizer.
+    """
+    import json
+
+    import torch
+    import transformers as tf
+
+    vocab = json.loads(shared_path("wav2vec2-logits/vocab.json").read_text(encoding="utf-8"))
+    classes = {
+        "wav2vec2": (tf.Wav2Vec2Config, tf.Wav2Vec2ForCTC, tf.Wav2Vec2Model),
+        "hubert": (tf.HubertConfig, tf.HubertForCTC, tf.HubertModel),
+    }
+    config_cls, ctc_cls, base_cls = classes[architecture]
+    config = config_cls(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=num_hidden_layers,
+        num_attention_heads=2,
+        intermediate_size=48,
+        conv_dim=(16,) * 7,
+        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        feat_extract_norm=feat_extract_norm,
+        do_stable_layer_norm=feat_extract_norm == "layer",
+        pad_token_id=vocab["<pad>"],
+        ctc_loss_reduction="mean",
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = (ctc_cls if ctc_head else base_cls)(config)
+    model.save_pretrained(folder)
+    extractor = tf.Wav2Vec2FeatureExtractor(
+        feature_size=1,
+        sampling_rate=TINY_SAMPLING_RATE,
+        padding_value=0.0,
+        do_normalize=do_normalize,
+        return_attention_mask=feat_extract_norm == "layer",
+    )
+    if tokenizer:
+        vocab_file = folder / "tiny_vocab_source.json"
+        vocab_file.write_text(json.dumps(vocab), encoding="utf-8")
+        tok = tf.Wav2Vec2CTCTokenizer(str(vocab_file), word_delimiter_token="|")
+        tf.Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tok).save_pretrained(folder)
+        vocab_file.unlink()
+    else:
+        extractor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_tiny_model(tmp_path_factory):
+    """Factory ``make_tiny_model(**options) -> Path`` of a saved tiny CTC model (cached per options).
+
+    Options are those of :func:`build_tiny_ctc_model` (architecture="wav2vec2"|"hubert",
+    feat_extract_norm="group"|"layer", num_hidden_layers, do_normalize, ctc_head, tokenizer).
+    """
+    cache: dict[tuple, Path] = {}
+
+    def make(**options) -> Path:
+        key = tuple(sorted(options.items()))
+        if key not in cache:
+            name = "tiny-" + "-".join(f"{k}={v}" for k, v in key) if key else "tiny-default"
+            cache[key] = build_tiny_ctc_model(tmp_path_factory.mktemp(name), **options)
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(make_tiny_model) -> Path:
+    """A saved tiny Wav2Vec2ForCTC like wav2vec2-base-960h (group norm, no attention mask)."""
+    return make_tiny_model()
