@@ -1,0 +1,295 @@
+"""The native (C++) beam-search backend: conformance with pyctcdecode, native ARPA LM, errors."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from ctcdecode_kit import Vocabulary, build_decoder
+from ctcdecode_kit.errors import FileFormatError, InputError, LanguageModelError, MissingFileError
+
+native = pytest.importorskip("ctcdecode_kit.decoders.native", reason="native extension not built")
+ArpaLM = native.ArpaLM
+
+LN10 = math.log(10.0)
+
+
+# ---------------------------------------------------------------- shared fixtures
+@pytest.fixture(scope="module")
+def libri_lm_path(shared):
+    return shared.path("librispeech-lm/3-gram.pruned.arpa")
+
+
+@pytest.fixture(scope="module")
+def libri_lm(libri_lm_path):
+    return ArpaLM(libri_lm_path)
+
+
+@pytest.fixture(scope="module")
+def noisy_batch(shared):
+    """Six noisy copies of the real wav2vec2 logits (noise on the raw logits, fixed seed)."""
+    raw = shared.wav2vec2_logits()[0]
+    rng = np.random.default_rng(7)
+    return np.stack([raw + rng.normal(0, 3.0, raw.shape).astype(np.float32) for _ in range(6)])
+
+
+def _pair(vocab, **options):
+    return (
+        build_decoder("pyctcdecode", vocab, num_workers=1, **options),
+        build_decoder("native", vocab, num_workers=1, **options),
+    )
+
+
+# ---------------------------------------------------------------- conformance on real data
+def test_real_wav2vec2_logits_beam_100_give_the_librispeech_reference(shared):
+    decoder = build_decoder("native", shared.wav2vec2_vocab(), beam_width=100, frame_rate=50)
+    hyps = decoder.decode(shared.wav2vec2_logits(), nbest=3)[0]
+    assert hyps[0].text == shared.wav2vec2_reference()
+    assert hyps[0].words[0].text == "ALSO" and hyps[0].words[0].start_time == hyps[0].words[0].start_frame / 50
+
+
+def test_pyctcdecode_sample_with_blank_last_gives_the_known_sentence(shared):
+    vocab = Vocabulary.from_labels(shared.LIBRI_LABELS)
+    assert build_decoder("native", vocab).decode(shared.libri_logits())[0][0].text == shared.LIBRI_TEXT
+
+
+def test_noisy_batch_without_lm_matches_pyctcdecode_text_scores_nbest_and_frames(shared, noisy_batch):
+    py, nat = _pair(shared.wav2vec2_vocab(), beam_width=50, frame_rate=50)
+    expected, got = py.decode(noisy_batch, nbest=5), nat.decode(noisy_batch, nbest=5)
+    for want, have in zip(expected, got):
+        assert [h.text for h in have] == [h.text for h in want]
+        assert [h.words for h in have] == [h.words for h in want]
+        assert [h.score for h in have] == pytest.approx([h.score for h in want], abs=1e-6)
+        assert [h.am_score for h in have] == pytest.approx([h.am_score for h in want], abs=1e-6)
+        assert [h.tokens for h in have] == [h.tokens for h in want]
+    assert len({hyps[0].text for hyps in got}) > 1  # the noise really changes the hypotheses
+
+
+def test_noisy_batch_with_the_librispeech_lm_matches_pyctcdecode(shared, noisy_batch, libri_lm_path):
+    py, nat = _pair(shared.wav2vec2_vocab(), beam_width=30, lm=str(libri_lm_path), alpha=0.5, beta=1.0)
+    expected, got = py.decode(noisy_batch, nbest=3), nat.decode(noisy_batch, nbest=3)
+    for want, have in zip(expected, got):
+        assert [h.text for h in have] == [h.text for h in want]
+        assert [h.score for h in have] == pytest.approx([h.score for h in want], abs=1e-5)
+        assert [h.lm_score for h in have] == pytest.approx([h.lm_score for h in want], abs=1e-4)
+
+
+def test_nbest_is_sorted_by_score_and_distinct(shared, noisy_batch):
+    hyps = build_decoder("native", shared.wav2vec2_vocab(), beam_width=20).decode(noisy_batch[:1], nbest=10)[0]
+    assert len(hyps) == 10
+    assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
+    assert len({h.text for h in hyps}) == 10
+
+
+def test_hotwords_match_pyctcdecode_and_change_the_output(shared, noisy_batch):
+    vocab = shared.wav2vec2_vocab()
+    plain = build_decoder("native", vocab, beam_width=30).decode(noisy_batch[:3])
+    py, nat = _pair(vocab, beam_width=30, hotwords=["PICNIC", "SEASONS"], hotword_weight=8.0)
+    want, have = py.decode(noisy_batch[:3]), nat.decode(noisy_batch[:3])
+    assert [h[0].text for h in have] == [h[0].text for h in want]
+    assert [h[0].score for h in have] == pytest.approx([h[0].score for h in want], abs=1e-6)
+    assert [h[0].score for h in have] != [h[0].score for h in plain]
+
+
+def test_the_lm_maps_an_uppercase_vocabulary_to_the_lowercase_lm(shared, libri_lm):
+    decoder = build_decoder("native", shared.wav2vec2_vocab(), beam_width=20, lm=libri_lm)
+    hyp = decoder.decode(shared.wav2vec2_logits())[0][0]
+    assert hyp.text.isupper() and len(hyp.words) >= 17
+    lowercase = libri_lm.sentence_log10(hyp.text.lower().split()) * LN10
+    assert hyp.lm_score == pytest.approx(lowercase, abs=1e-4)
+    assert all(word.lower() in libri_lm and word not in libri_lm for word in hyp.text.split())
+    assert build_decoder("native", shared.wav2vec2_vocab(), lm=libri_lm)._case == "lower"
+
+
+# ---------------------------------------------------------------- invariants
+def test_padded_batch_equals_each_utterance_alone(shared, noisy_batch):
+    decoder = build_decoder("native", shared.wav2vec2_vocab(), beam_width=16, num_workers=2)
+    lengths = [422, 300, 120, 0]
+    padded = np.full((4, 422, 32), 9.0, np.float32)
+    for i, n in enumerate(lengths):
+        padded[i, :n] = noisy_batch[i, :n]
+    together = [h[0] for h in decoder.decode(padded, lengths)]
+    alone = [decoder.decode(noisy_batch[i, :n])[0][0] if n else None for i, n in enumerate(lengths)]
+    assert [h.text for h in together[:3]] == [h.text for h in alone[:3]]
+    assert together[3].text == "" and together[3].score == 0.0
+
+
+def test_two_threads_give_the_same_hypotheses_as_one(shared, noisy_batch, libri_lm):
+    vocab = shared.wav2vec2_vocab()
+    one = build_decoder("native", vocab, beam_width=16, lm=libri_lm, num_workers=1).decode(noisy_batch, nbest=3)
+    two = build_decoder("native", vocab, beam_width=16, lm=libri_lm, num_workers=2).decode(noisy_batch, nbest=3)
+    assert one == two
+
+
+def test_width_one_without_lm_equals_greedy_on_real_logits(shared, noisy_batch):
+    vocab = shared.wav2vec2_vocab()
+    greedy = build_decoder("greedy", vocab).decode(noisy_batch)
+    beam = build_decoder("native", vocab, beam_width=1).decode(noisy_batch)
+    assert [h[0].text for h in beam] == [h[0].text for h in greedy]
+
+
+def test_speed_levers_keep_the_reference_on_clean_logits(shared):
+    vocab, logits = shared.wav2vec2_vocab(), shared.wav2vec2_logits()
+    for options in ({"token_top_k": 2}, {"blank_skip_threshold": 0.95}, {"lm_cache": False}, {"beam_prune_logp": -5.0}):
+        assert build_decoder("native", vocab, beam_width=50, **options).decode(logits)[0][0].text == (
+            shared.wav2vec2_reference()
+        ), options
+
+
+# ---------------------------------------------------------------- native ARPA LM == KenLM
+def test_arpa_lm_reproduces_kenlm_model_test_values(shared):
+    lm = ArpaLM(shared.path("kenlm/test.arpa"))
+    assert lm.order == 5
+    assert lm.log10_scores(["looking"], eos=False) == pytest.approx([-0.4846522], abs=1e-6)
+    assert lm.log10_scores("looking on a little".split(), eos=False) == pytest.approx(
+        [-0.484652, -0.348837, -0.0155266, -0.00306122], abs=1e-6
+    )
+
+
+def test_arpa_lm_reproduces_the_librispeech_lm_provenance_values(libri_lm):
+    scores = libri_lm.log10_scores("the cat sat on the mat".split())
+    assert scores[:-1] == pytest.approx([-1.05971, -4.19448, -3.33383, -2.76726, -1.16237, -4.64589], abs=1e-5)
+    assert sum(scores) == pytest.approx(-19.5123, abs=1e-4)
+
+
+@pytest.mark.parametrize("name", ["kenlm/test.arpa", "kenlm/test_nounk.arpa", "librispeech-lm/3-gram.pruned.arpa"])
+def test_arpa_lm_equals_kenlm_on_random_sentences_with_unknown_words(shared, name, libri_lm):
+    kenlm = pytest.importorskip("kenlm")
+    path = shared.path(name)
+    lm = libri_lm if name.startswith("librispeech") else ArpaLM(path)
+    reference = kenlm.Model(str(path))
+    rng = random.Random(0)
+    words = [w for w in path.read_text().split() if w.isalpha() and w.islower()][:4000]
+    words += ["zzqx", "<unk>", "looking", "on", "a", "little", "the", "cat", "sat", "mat", "of"]
+    for _ in range(150):
+        sentence = [rng.choice(words) for _ in range(rng.randint(0, 10))]
+        text = " ".join(sentence)
+        want = [s[0] for s in reference.full_scores(text, bos=True, eos=True)]
+        assert lm.log10_scores(sentence) == pytest.approx(want, abs=1e-4), text
+        assert lm.sentence_log10(sentence, bos=False, eos=False) == pytest.approx(
+            reference.score(text, bos=False, eos=False), abs=1e-4
+        )
+
+
+def test_arpa_lm_protocol_states_chain_like_kenlm(shared):
+    kenlm = pytest.importorskip("kenlm")
+    path = shared.path("kenlm/test.arpa")
+    lm, reference = ArpaLM(path), kenlm.Model(str(path))
+    state, total = lm.begin(), 0.0
+    for word in "looking on a little more loin".split():
+        logp, state = lm.score(state, word)
+        hash(state)
+        total += logp
+    total += lm.end(state)
+    assert total == pytest.approx(reference.score("looking on a little more loin") * LN10, abs=1e-4)
+    assert "looking" in lm and "zzqx" not in lm
+
+
+def test_arpa_lm_refuses_a_missing_or_non_arpa_file(tmp_path):
+    with pytest.raises(MissingFileError, match="does not exist"):
+        ArpaLM(tmp_path / "none.arpa")
+    bad = tmp_path / "bad.arpa"
+    bad.write_text("hello\nworld\n")
+    with pytest.raises(FileFormatError, match="data"):
+        ArpaLM(bad)
+    truncated = tmp_path / "trunc.arpa"
+    truncated.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\ta\n")
+    with pytest.raises(FileFormatError, match="ends inside"):
+        ArpaLM(truncated)
+
+
+# ---------------------------------------------------------------- Python LM callback path
+class _PreferWord:
+    """A toy LM: every word costs -5 except `favourite`, which is nearly free."""
+
+    order = 2
+
+    def __init__(self, favourite: str) -> None:
+        self.favourite = favourite
+        self.calls = 0
+
+    def begin(self):
+        return ()
+
+    def score(self, state, word):
+        self.calls += 1
+        return (-0.01 if word == self.favourite else -5.0), (word,)
+
+    def end(self, state):
+        return -0.1
+
+
+def _ambiguous_logits() -> tuple[Vocabulary, np.ndarray]:
+    vocab = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
+    probs = np.array([[0.05, 0.05, 0.5, 0.4], [0.8, 0.1, 0.05, 0.05]], np.float32)
+    return vocab, np.log(probs)
+
+
+def test_a_python_lm_that_prefers_a_word_changes_the_output():
+    vocab, logits = _ambiguous_logits()
+    assert build_decoder("native", vocab, beam_width=10).decode(logits)[0][0].text == "A"
+    lm = _PreferWord("B")
+    hyp = build_decoder("native", vocab, beam_width=10, lm=lm, alpha=1.0, beta=0.0).decode(logits)[0][0]
+    assert hyp.text == "B" and lm.calls > 0
+    assert hyp.lm_score == pytest.approx(-0.01 - 0.1)
+
+
+def test_a_python_lm_works_with_two_threads():
+    vocab, logits = _ambiguous_logits()
+    decoder = build_decoder("native", vocab, beam_width=10, lm=_PreferWord("B"), num_workers=2, alpha=1.0)
+    assert [h[0].text for h in decoder.decode(np.stack([logits] * 4))] == ["B"] * 4
+
+
+def test_errors_in_a_python_lm_surface_as_language_model_errors():
+    vocab, logits = _ambiguous_logits()
+
+    class Broken(_PreferWord):
+        def score(self, state, word):
+            raise KeyError("boom")
+
+    class NotANumber(_PreferWord):
+        def score(self, state, word):
+            return float("nan"), state
+
+    with pytest.raises(LanguageModelError, match="boom"):
+        build_decoder("native", vocab, lm=Broken("B")).decode(logits)
+    with pytest.raises(LanguageModelError, match="nan"):
+        build_decoder("native", vocab, lm=NotANumber("B")).decode(logits)
+    with pytest.raises(LanguageModelError, match="lacks"):
+        build_decoder("native", vocab, lm=object())
+
+
+# ---------------------------------------------------------------- option and input errors
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"beam_width": 0}, "beam_width"),
+        ({"token_top_k": 0}, "token_top_k"),
+        ({"blank_skip_threshold": 1.5}, "blank_skip_threshold"),
+        ({"alpha": float("nan")}, "alpha"),
+        ({"lm_case": "title"}, "lm_case"),
+        ({"num_workers": 0}, "num_workers"),
+    ],
+)
+def test_bad_options_are_refused_with_the_option_name(options, message):
+    with pytest.raises(InputError, match=message):
+        build_decoder("native", ["<pad>", "|", "A"], **options)
+
+
+def test_an_lm_needs_word_boundaries(shared):
+    with pytest.raises(LanguageModelError, match="delimiter"):
+        build_decoder("native", ["<pad>", "A", "B"], lm=shared.path("kenlm/test.arpa"))
+
+
+def test_bad_logits_are_refused_before_native_code():
+    decoder = build_decoder("native", ["<pad>", "|", "A"])
+    with pytest.raises(InputError, match="classes"):
+        decoder.decode(np.zeros((4, 5), np.float32))
+    with pytest.raises(InputError, match="NaN"):
+        decoder.decode(np.full((4, 3), np.nan, np.float32))
+    non_contiguous = np.asfortranarray(np.random.default_rng(0).normal(size=(6, 3)))
+    assert decoder.decode(torch.from_numpy(non_contiguous.T.copy().T))[0][0].text == decoder.decode(non_contiguous)[0][0].text

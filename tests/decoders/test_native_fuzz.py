@@ -1,0 +1,131 @@
+"""Fuzzing the native entry points: no input may crash the interpreter.
+
+The compiled ``decode_batch`` is called directly with random shapes, values (including
+-inf, +inf and NaN, which the Python layer would have refused), lengths, beam widths,
+tiny vocabularies, empty utterances and random token roles; it must either return
+well-formed beams or raise ValueError. The public decoder must return hypotheses or
+raise InputError.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from ctcdecode_kit import Vocabulary, build_decoder
+from ctcdecode_kit.errors import InputError
+
+native = pytest.importorskip("ctcdecode_kit.decoders.native", reason="native extension not built")
+_native = pytest.importorskip("ctcdecode_kit._native")
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+VALUES = st.one_of(
+    st.floats(-40, 5, width=32),
+    st.sampled_from([-math.inf, math.inf, math.nan, 0.0, float(np.float32(-1e30)), float(np.float32(1e30))]),
+)
+LABEL_POOL = ["", " ", "a", "b", "ab", "\u2581a", "\u2581", "b\u2581", "'", "\ue001"]
+
+
+@pytest.fixture(scope="module")
+def toy_lm(shared):
+    return native.ArpaLM(shared.path("kenlm/toy0.arpa"))
+
+
+@st.composite
+def native_calls(draw):
+    vocab_size = draw(st.integers(1, 6))
+    labels = draw(st.lists(st.sampled_from(LABEL_POOL), min_size=vocab_size, max_size=vocab_size))
+    arrays_ = [
+        draw(arrays(np.float32, (draw(st.integers(0, 12)), vocab_size), elements=VALUES))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    options = _native.DecodeOptions()
+    options.beam_width = draw(st.integers(1, 40))
+    options.nbest = draw(st.integers(1, 5))
+    options.token_top_k = draw(st.integers(0, 3))
+    options.beam_prune_logp = draw(st.sampled_from([-10.0, -1e9, 0.0, -math.inf]))
+    options.token_min_logp = draw(st.sampled_from([-5.0, -1e9, 0.0, math.inf]))
+    options.blank_skip_logp = draw(st.sampled_from([1.0, -0.05, 0.0]))
+    options.hotwords = draw(st.lists(st.sampled_from(["a", "ab", "b", "zz"]), max_size=2))
+    options.lm_cache = draw(st.booleans())
+    blank = draw(st.integers(0, vocab_size - 1))
+    delimiter = draw(st.integers(-1, vocab_size - 1))
+    return arrays_, labels, blank, delimiter, draw(st.booleans()), options, draw(st.booleans()), draw(st.integers(1, 3))
+
+
+@FUZZ
+@given(call=native_calls())
+def test_native_decode_batch_returns_beams_or_raises_value_error(call, toy_lm):
+    arrays_, labels, blank, delimiter, bpe, options, use_lm, threads = call
+    lm = toy_lm._model if use_lm else None
+    try:
+        out = _native.decode_batch(arrays_, labels, blank, delimiter, bpe, options, lm, None, 0.5, 1.0, -10.0, threads)
+    except ValueError:
+        assert delimiter == blank or len(set(labels)) < 0  # the only refusal on these inputs
+        return
+    assert len(out) == len(arrays_)
+    for beams in out:
+        assert 1 <= len(beams) <= options.nbest
+        for text, frames, am_score, score in beams:
+            assert isinstance(text, str) and len(frames) >= 0
+            assert not math.isnan(am_score) and not math.isnan(score)
+        scores = [b[3] for b in beams]
+        assert scores == sorted(scores, reverse=True)
+
+
+@FUZZ
+@given(
+    array=st.one_of(
+        arrays(np.float64, (3, 2)),
+        arrays(np.float32, (2, 3, 2)),
+        arrays(np.float32, (3,)),
+        arrays(np.int32, (3, 2)),
+        arrays(np.float32, (3, 5)),
+    ),
+    transpose=st.booleans(),
+)
+def test_native_decode_batch_refuses_wrong_arrays_with_value_error(array, transpose):
+    if transpose and array.ndim == 2:
+        array = array.T
+    with pytest.raises(ValueError):
+        _native.decode_batch([array], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, 0.5, 1.0, -10.0, 1)
+
+
+def test_native_decode_batch_refuses_bad_ids_and_options():
+    ok = np.zeros((3, 2), np.float32)
+    options = _native.DecodeOptions()
+    for blank, delimiter in [(2, -1), (-1, -1), (0, 0), (0, 5)]:
+        with pytest.raises(ValueError):
+            _native.decode_batch([ok], ["", "a"], blank, delimiter, False, options, None, None, 0.5, 1.0, -10.0, 1)
+    options.beam_width = 0
+    with pytest.raises(ValueError, match="beam_width"):
+        _native.decode_batch([ok], ["", "a"], 0, -1, False, options, None, None, 0.5, 1.0, -10.0, 1)
+    with pytest.raises(ValueError, match="num_threads"):
+        _native.decode_batch([ok], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, 0.5, 1.0, -10.0, 0)
+
+
+VOCAB = Vocabulary.from_labels(["<pad>", "|", "A", "B", "<unk>"])
+
+
+@FUZZ
+@given(
+    logits=st.integers(0, 10).flatmap(lambda t: arrays(np.float32, (2, t, len(VOCAB)), elements=VALUES)),
+    lengths=st.lists(st.integers(0, 12), min_size=2, max_size=2),
+    beam_width=st.integers(1, 30),
+    nbest=st.integers(1, 4),
+)
+def test_native_decoder_returns_hypotheses_or_an_input_error(logits, lengths, beam_width, nbest):
+    decoder = build_decoder("native", VOCAB, beam_width=beam_width, num_workers=2, token_top_k=2)
+    try:
+        result = decoder.decode(logits, lengths, nbest=nbest)
+    except InputError:
+        return
+    assert len(result) == 2
+    for hyps in result:
+        assert 1 <= len(hyps) <= nbest
+        assert all("<unk>" not in h.text and not math.isnan(h.score) for h in hyps)
