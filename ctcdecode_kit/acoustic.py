@@ -528,25 +528,32 @@ class AcousticModel:
         return chunk, left, right
 
     def _segments(self, utt: int, audio: np.ndarray, chunk: int, left: int, right: int) -> list[_Segment]:
-        total = int(self.output_lengths([audio.shape[0]])[0])
-        if chunk == 0 or audio.shape[0] <= chunk:
+        """Cut one utterance into forward-pass segments with the frames each contributes.
+
+        Chunks start every ``chunk - left - right`` samples, so the frames kept from
+        consecutive chunks tile the utterance. The last chunk is moved back to end at
+        the utterance's end (its start rounded up to a frame boundary): every chunk then
+        has ``chunk`` samples (the last one less than a frame fewer), so chunks are
+        hardly zero-padded in a batch, and the last one keeps only the frames the
+        previous chunks did not cover (still with at least ``left`` samples of context).
+        """
+        n = audio.shape[0]
+        total = int(self.output_lengths([n])[0])
+        if chunk == 0 or n <= chunk:
             return [_Segment(utt, 0, 1, audio, 0, total)]
         step = self.samples_per_frame
-        starts = []
-        start = 0
-        while True:
-            starts.append(start)
-            if start + chunk >= audio.shape[0]:
-                break
-            start += chunk - left - right
+        starts = [0]
+        while starts[-1] + chunk < n:
+            starts.append(starts[-1] + chunk - left - right)
+        starts[-1] = min(starts[-1], -(-(n - chunk) // step) * step)
         segments = []
+        covered = 0  # global frames already kept
         for part, start in enumerate(starts):
             last = part == len(starts) - 1
-            keep_from = 0 if part == 0 else left // step
+            keep_from = covered - start // step
             keep_to = total - start // step if last else (chunk - right) // step
-            segments.append(
-                _Segment(utt, part, len(starts), audio[start : start + chunk], keep_from, keep_to)
-            )
+            segments.append(_Segment(utt, part, len(starts), audio[start : start + chunk], keep_from, keep_to))
+            covered = start // step + keep_to
         return segments
 
     def _forward(self, waves: list[np.ndarray]) -> torch.Tensor:

@@ -100,17 +100,30 @@ def test_iter_logits_yields_each_utterance_once_longest_first(group_model):
     assert [b.lengths.tolist() for b in batches] == [[62, 49], [37, 24], [12]]
 
 
-def test_chunked_logits_equal_unchunked_logits_for_a_local_receptive_field(make_tiny_model):
-    # With no attention layers the model only sees the conv receptive field (400 samples) plus the
-    # positional conv (16 frames = +-8 frames): 0.4 s strides (20 frames) cover it, so every
-    # stitched frame must equal the unchunked frame. Layer norm per frame and no per-utterance
-    # normalisation keep the features local too.
+@pytest.fixture(scope="module")
+def local_model(make_tiny_model) -> AcousticModel:
+    """No attention layers: each frame sees only the conv receptive field (400 samples) plus the
+    positional conv (16 frames, +-8 frames); per-frame layer norm and no per-utterance
+    normalisation keep the features local too. Strides of >= 0.2 s (10 frames) cover all that,
+    so chunked logits must equal unchunked logits at every frame, not just away from the edges."""
     folder = make_tiny_model(feat_extract_norm="layer", num_hidden_layers=0, do_normalize=False)
-    model = AcousticModel.from_pretrained(folder, device="cpu")
+    return AcousticModel.from_pretrained(folder, device="cpu")
+
+
+def test_chunked_logits_equal_unchunked_logits_for_a_local_receptive_field(local_model):
     audio = _noise(7 * 16000 + 1234)[0]
-    whole = model.logits(audio, chunk_length_s=None)
-    chunked = model.logits(audio, chunk_length_s=2.0, stride_length_s=0.4, batch_size=3)
+    whole = local_model.logits(audio, chunk_length_s=None)
+    chunked = local_model.logits(audio, chunk_length_s=2.0, stride_length_s=0.4, batch_size=3)
     assert chunked.lengths.tolist() == whole.lengths.tolist() == [353]
+    torch.testing.assert_close(chunked.logits, whole.logits, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("samples", [16001, 16319, 16320, 16321, 22399, 28800, 40017, 50000])
+def test_chunk_stitching_tiles_every_length_exactly(local_model, samples):
+    audio = _noise(samples, seed=samples)[0]
+    whole = local_model.logits(audio, chunk_length_s=None)
+    chunked = local_model.logits(audio, chunk_length_s=1.0, stride_length_s=(0.2, 0.24))
+    assert chunked.lengths.tolist() == whole.lengths.tolist()
     torch.testing.assert_close(chunked.logits, whole.logits, atol=1e-5, rtol=1e-4)
 
 
@@ -228,3 +241,22 @@ def test_default_device_is_cuda_with_half_precision_logits_close_to_float32(tiny
 def test_emissions_give_unpadded_numpy_rows(group_model):
     rows = group_model.logits(_noise(16000, 4000)).numpy()
     assert [r.shape for r in rows] == [(49, 32), (12, 32)] and rows[0].dtype == np.float32
+
+
+def test_long_recording_is_fed_to_the_model_in_chunks_no_longer_than_chunk_length(group_model, monkeypatch):
+    widths = []
+    forward = group_model.model.forward
+    monkeypatch.setattr(group_model.model, "forward", lambda *a, **k: widths.append(k["input_values"].shape) or forward(*a, **k))
+    minute = _noise(60 * 16000 + 555)[0]
+    emissions = group_model.logits(minute, chunk_length_s=30.0, stride_length_s=5.0)
+    assert widths == [(3, 30 * 16000)]  # chunks at 0, 20 and 30.04 s: the last one ends where the audio ends
+    assert emissions.lengths.tolist() == group_model.output_lengths([minute.shape[0]]).tolist() == [3001]
+
+
+def test_default_device_is_cuda_when_available(monkeypatch):
+    from ctcdecode_kit.acoustic import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device(None) == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device(None) == torch.device("cpu")
