@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..decoder import DecoderBase, register_decoder
 from ..errors import FileFormatError, InputError, LanguageModelError, MissingDependencyError, MissingFileError
 from ..hypothesis import Hypothesis, Word
-from ..inputs import LogProbBatch, check_positive_int
+from ..inputs import LogProbBatch, _check_lengths, check_positive_int
 from ..vocabulary import Vocabulary
 from .pyctcdecode import MAX_BEAM_WIDTH, _strip_private, pyctcdecode_labels
 
@@ -276,8 +277,54 @@ class NativeDecoder(DecoderBase):
                 wanted = os.cpu_count() or 1
         return max(1, min(wanted, jobs))
 
+    def decode(self, logits: Any, lengths: Any = None, *, nbest: int | None = None) -> list[list[Hypothesis]]:
+        """Decode a batch; see :class:`~ctcdecode_kit.decoder.Decoder`.
+
+        Plain CPU float arrays take a numpy fast path (the same checks as
+        :func:`~ctcdecode_kit.inputs.prepare_log_probs`, without torch's per-call overhead);
+        anything else, and any input that fails a check, goes through ``prepare_log_probs``,
+        which raises the usual :class:`~ctcdecode_kit.errors.InputError`.
+        """
+        count = self.nbest if nbest is None else check_positive_int("nbest", nbest)
+        arrays = self._fast_inputs(logits, lengths)
+        if arrays is None:
+            return super().decode(logits, lengths, nbest=count)
+        return self._decode_arrays(arrays, count)
+
+    def _fast_inputs(self, logits: Any, lengths: Any) -> list[np.ndarray] | None:
+        if self.input_type == "probs":
+            return None
+        if isinstance(logits, torch.Tensor):
+            if logits.device.type != "cpu" or logits.dtype != torch.float32 or logits.requires_grad:
+                return None
+            x = logits.numpy()
+        elif isinstance(logits, np.ndarray) and logits.dtype in (np.float32, np.float64):
+            x = logits
+        else:
+            return None
+        if x.ndim == 2:
+            x = x[None]
+        if x.ndim != 3 or x.shape[0] == 0 or x.shape[2] != len(self.vocabulary):
+            return None
+        counts = _check_lengths(lengths, x.shape[0], x.shape[1]).tolist()
+        arrays = []
+        maybe_probs = self.input_type == "auto" and x.shape[2] >= 2
+        for b, n in enumerate(counts):
+            u = np.ascontiguousarray(x[b, :n], dtype=np.float32)
+            if n:
+                if np.isnan(u).any() or np.isposinf(u).any() or np.isneginf(u).all(axis=1).any():
+                    return None
+                if maybe_probs and not (u.min() >= 0 and u.max() <= 1 and bool((np.abs(u.sum(axis=1) - 1) < 1e-3).all())):
+                    maybe_probs = False
+            arrays.append(u)
+        if maybe_probs and any(counts):
+            return None  # looks like probabilities: let prepare_log_probs explain
+        return arrays
+
     def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:
-        arrays = [batch.utterance(b) for b in range(batch.log_probs.shape[0])]
+        return self._decode_arrays([batch.utterance(b) for b in range(batch.log_probs.shape[0])], nbest)
+
+    def _decode_arrays(self, arrays: list[np.ndarray], nbest: int) -> list[list[Hypothesis]]:
         todo = [i for i, a in enumerate(arrays) if a.shape[0] > 0]
         outputs: list[list[tuple[str, list, float, float]]] = [[] for _ in arrays]
         if todo:

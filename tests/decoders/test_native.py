@@ -293,3 +293,18 @@ def test_bad_logits_are_refused_before_native_code():
         decoder.decode(np.full((4, 3), np.nan, np.float32))
     non_contiguous = np.asfortranarray(np.random.default_rng(0).normal(size=(6, 3)))
     assert decoder.decode(torch.from_numpy(non_contiguous.T.copy().T))[0][0].text == decoder.decode(non_contiguous)[0][0].text
+
+
+def test_numpy_fast_path_and_general_input_path_give_the_same_hypotheses(shared, noisy_batch):
+    decoder = build_decoder("native", shared.wav2vec2_vocab(), beam_width=16)
+    fast = decoder.decode(noisy_batch[:3], [422, 200, 50], nbest=2)
+    general = decoder.decode(torch.from_numpy(noisy_batch[:3]).to(torch.float16).float().double(), [422, 200, 50], nbest=2)
+    assert [[h.text for h in hyps] for hyps in fast] == [[h.text for h in hyps] for hyps in general]
+
+
+def test_probabilities_are_refused_unless_declared(shared):
+    decoder = build_decoder("native", ["<pad>", "|", "A"])
+    probs = np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]], np.float32)
+    with pytest.raises(InputError, match="probabilities"):
+        decoder.decode(probs)
+    assert build_decoder("native", ["<pad>", "|", "A"], input_type="probs").decode(probs)[0][0].text == "A"
