@@ -4,8 +4,9 @@ Example:
     >>> from ctcdecode_kit import transcribe
     >>> hyp = transcribe(["../shared/data/misc-audio/jfk.flac"],
     ...                  model="facebook/wav2vec2-base-960h", decoder="greedy")[0]   # doctest: +SKIP
-    >>> hyp.text[:40], hyp.words[0].start_time                                      # doctest: +SKIP
-    ('AND SO MY FELLOW AMERICANS ASK NOT WHAT ', 0.3)
+    >>> hyp.text.startswith("AND SO MY FELLOW AMERICANS")                           # doctest: +SKIP
+    True
+    >>> [(w.text, w.start_time, w.end_time) for w in hyp.words][:2]                # doctest: +SKIP
 """
 
 from __future__ import annotations
