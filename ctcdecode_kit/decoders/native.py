@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,14 @@ class ArpaLM:
 
     def __repr__(self) -> str:
         return f"ArpaLM({str(self.path)!r}, order={self.order})"
+
+
+_PRIVATE = re.compile("[\ue000-\uefff]")
+
+
+def _clean(text: str) -> str:
+    """Text without the private-use stand-ins of special tokens, whitespace normalised."""
+    return _strip_private(text) if _PRIVATE.search(text) else " ".join(text.split())
 
 
 def _detect_case(words: Sequence[str]) -> str | None:
@@ -222,6 +231,7 @@ class NativeDecoder(DecoderBase):
         skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
         self._spell = {t: i for i, t in enumerate(vocabulary.tokens) if i not in skip and t}
         self._spell_max = max((len(t) for t in self._spell), default=1)
+        self._vocab_case = vocabulary.letter_case
 
     # ---------------------------------------------------------------- language model
     def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None]:
@@ -359,10 +369,10 @@ class NativeDecoder(DecoderBase):
         for text, frames, am_score, total in beams[:nbest]:
             words = []
             for word, (start, end) in zip(text.split(), frames):
-                clean = _strip_private(word)
+                clean = _clean(word)
                 if clean:
                     words.append(Word(self._to_vocab_case(clean), int(start), int(end)).with_frame_rate(self.frame_rate))
-            clean_text = self._to_vocab_case(_strip_private(text))
+            clean_text = self._to_vocab_case(_clean(text))
             tokens = self._encode(clean_text)
             hyps.append(Hypothesis(clean_text, tokens, float(total), float(am_score), self._lm_log_prob(clean_text), tuple(words)))
         return hyps
@@ -376,6 +386,12 @@ class NativeDecoder(DecoderBase):
                 ids.append(delimiter)
             if prefix:
                 word = "\u2581" + word
+            if self._spell_max == 1:
+                try:
+                    ids.extend([lookup[c] for c in word])
+                    continue
+                except KeyError:
+                    return tuple(self.vocabulary.encode(text))
             pos = 0
             while pos < len(word):
                 for size in range(min(self._spell_max, len(word) - pos), 0, -1):
@@ -391,7 +407,7 @@ class NativeDecoder(DecoderBase):
     def _to_vocab_case(self, text: str) -> str:
         if self._case is None:
             return text
-        vocab_case = self.vocabulary.letter_case
+        vocab_case = self._vocab_case
         if vocab_case == "upper":
             return text.upper()
         if vocab_case == "lower":
