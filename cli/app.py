@@ -131,6 +131,14 @@ def _parse_range(text: str, name: str) -> tuple[float, float]:
     return low, high
 
 
+def _quiet_transformers() -> None:
+    """Keep transformers' per-load progress bars and notices out of the CLI's output."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def _load_inputs(
     model: str | None, data: Path | None, logits: Path | None, vocab: Path | None, device: str | None
 ) -> tuple[Any, list[Any], Any, float | None, dict[str, Any]]:
@@ -150,6 +158,7 @@ def _load_inputs(
     from ctcdecode_kit import AcousticModel
     from ctcdecode_kit.default import default_assets
 
+    _quiet_transformers()
     if data is None or model is None:
         assets = default_assets()
         data = data if data is not None else assets.eval_dir
@@ -290,6 +299,7 @@ def transcribe(
     from ctcdecode_kit import transcribe as run_transcribe
     from ctcdecode_kit.default import default_assets
 
+    _quiet_transformers()
     acoustic = AcousticModel.from_pretrained(model or str(default_assets().model_dir), device=device)
     options: dict[str, Any] = {}
     if decoder != "greedy":

@@ -173,11 +173,7 @@ def _resolve_factory(name: str) -> DecoderFactory:
         except MissingDependencyError:
             raise
         except ImportError as exc:
-            raise MissingDependencyError(
-                f"decoder {name!r} is unavailable: {exc}. Reinstall the kit with "
-                f"'pip install --force-reinstall --no-deps ctcdecode-kit' (or 'pip install -e .' "
-                f"in a checkout) so that its compiled parts are built"
-            ) from exc
+            raise MissingDependencyError(f"decoder {name!r} is unavailable: {exc}") from exc
         target = getattr(module, attribute)
         _REGISTRY[name] = target
     return target
