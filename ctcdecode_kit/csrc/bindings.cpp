@@ -38,13 +38,15 @@ LMState state_from_tuple(const NgramLM& lm, const py::tuple& t) {
   return lm.state_from_words(words);
 }
 
-// A Python object with begin() / score(state, word) -> (logp, state) / end(state) (natural logs).
+// A Python object with begin() / score(state, word) -> (logp, state) / end(state) (natural logs),
+// fused like the kit's pyctcdecode adapter (ctcdecode_kit.lm.PyctcdecodeLM): a word adds
+// alpha * logp + beta (+ unk_score_offset when the LM lists unigrams and the word is not one
+// of them), the end adds alpha * end(state), and a partial word that starts no unigram costs
+// unk_score_offset (scaled up beyond 6 characters).
 class PyScorer final : public WordScorer {
  public:
-  PyScorer(py::object lm, double alpha, double beta, double unk)
-      : lm_(std::move(lm)), alpha_(alpha), beta_(beta), unk_(unk) {
-    has_contains_ = py::hasattr(lm_, "__contains__");
-  }
+  PyScorer(py::object lm, double alpha, double beta, double unk, const std::vector<std::string>* unigrams)
+      : lm_(std::move(lm)), alpha_(alpha), beta_(beta), unk_(unk), unigrams_(unigrams) {}
   ~PyScorer() override { states_.clear(); }  // destroyed on the main thread, GIL held
 
   void reset() override {
@@ -61,44 +63,45 @@ class PyScorer final : public WordScorer {
     return static_cast<int32_t>(states_.size() - 1);
   }
   int64_t word_key(const std::string& word) override {
-    bool oov = false;
-    if (has_contains_ && !word.empty()) {
-      py::gil_scoped_acquire gil;
-      try {
-        oov = !py::cast<bool>(lm_.attr("__contains__")(py::str(word)));
-      } catch (py::error_already_set& e) {
-        throw std::runtime_error(std::string("language model __contains__ failed: ") + e.what());
-      }
-    }
+    bool oov = has_unigrams() && !std::binary_search(unigrams_->begin(), unigrams_->end(), word);
     return static_cast<int64_t>(oov) << 32;
   }
   double score(int32_t state, int64_t key, const std::string& word, bool eos, int32_t* out_state) override {
     py::gil_scoped_acquire gil;
     try {
-      if (eos && word.empty()) {
-        double end = checked(lm_.attr("end")(states_[state]), "end()");
-        *out_state = state;
-        return alpha_ * end;
+      double total = 0.0;
+      int32_t next = state;
+      if (!word.empty()) {
+        py::object r = lm_.attr("score")(states_[state], py::str(word));
+        if (!py::isinstance<py::tuple>(r) || py::len(r) != 2)
+          throw std::runtime_error("language model score(state, word) must return a (log_prob, new_state) tuple");
+        py::tuple pair = py::reinterpret_borrow<py::tuple>(r);
+        double logp = checked(pair[0], "score()");
+        states_.push_back(pair[1]);
+        next = static_cast<int32_t>(states_.size() - 1);
+        total = alpha_ * logp + beta_;
+        if ((key >> 32) != 0) total += unk_;
       }
-      py::object r = lm_.attr("score")(states_[state], py::str(word));
-      py::tuple pair = py::reinterpret_borrow<py::tuple>(r);
-      if (!py::isinstance<py::tuple>(r) || pair.size() != 2)
-        throw std::runtime_error("language model score(state, word) must return a (log_prob, new_state) tuple");
-      double lm = checked(pair[0], "score()");
-      states_.push_back(pair[1]);
-      *out_state = static_cast<int32_t>(states_.size() - 1);
-      if ((key >> 32) != 0) lm += unk_ * log_base_change();
-      if (eos) lm += checked(lm_.attr("end")(pair[1]), "end()");
-      return alpha_ * lm + beta_;
+      if (eos) total += alpha_ * checked(lm_.attr("end")(states_[next]), "end()");
+      *out_state = next;
+      return total;
     } catch (py::error_already_set& e) {
       throw std::runtime_error(std::string("language model callback failed: ") + e.what());
     } catch (py::cast_error& e) {
       throw std::runtime_error(std::string("language model returned a non-number: ") + e.what());
     }
   }
-  double partial(const std::string&, int) override { return 0.0; }
+  double partial(const std::string& part, int cp_len) override {
+    if (!has_unigrams() || part.empty()) return 0.0;
+    auto it = std::lower_bound(unigrams_->begin(), unigrams_->end(), part);
+    if (it != unigrams_->end() && it->compare(0, part.size(), part) == 0) return 0.0;
+    double score = unk_;
+    if (cp_len > kAvgTokenLen) score = score * cp_len / kAvgTokenLen;
+    return score;
+  }
 
  private:
+  bool has_unigrams() const { return unigrams_ != nullptr && !unigrams_->empty(); }
   static double checked(py::handle value, const char* what) {
     double v = py::cast<double>(value);
     if (std::isnan(v) || v == std::numeric_limits<double>::infinity())
@@ -108,8 +111,14 @@ class PyScorer final : public WordScorer {
   }
   py::object lm_;
   double alpha_, beta_, unk_;
-  bool has_contains_ = false;
+  const std::vector<std::string>* unigrams_;
   std::vector<py::object> states_;
+};
+
+// A sorted word list (a Python LM's unigrams), built once per decoder.
+struct WordList {
+  std::vector<std::string> words;
+  explicit WordList(std::vector<std::string> w) : words(std::move(w)) { std::sort(words.begin(), words.end()); }
 };
 
 struct Job {
@@ -119,7 +128,8 @@ struct Job {
 
 py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<std::string>& labels, int blank,
                       int delimiter, bool bpe, const DecodeOptions& options, const NgramLM* lm,
-                      py::object py_lm, double alpha, double beta, double unk_score_offset, int num_threads) {
+                      py::object py_lm, const WordList* py_lm_unigrams, double alpha, double beta,
+                      double unk_score_offset, int num_threads) {
   const int V = static_cast<int>(labels.size());
   if (V < 1) throw py::value_error("labels is empty");
   if (blank < 0 || blank >= V) throw py::value_error("blank id " + std::to_string(blank) + " is outside 0.." + std::to_string(V - 1));
@@ -153,7 +163,7 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     if (lm != nullptr)
       scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, options.lm_cache));
     else if (!py_lm.is_none())
-      scorers.emplace_back(new PyScorer(py_lm, alpha, beta, unk_score_offset));
+      scorers.emplace_back(new PyScorer(py_lm, alpha, beta, unk_score_offset, py_lm_unigrams == nullptr ? nullptr : &py_lm_unigrams->words));
     else
       scorers.emplace_back(nullptr);
   }
@@ -262,8 +272,12 @@ PYBIND11_MODULE(_native, m) {
           },
           py::arg("state"), py::arg("word"), "(log10 P(word | state), next state).");
 
+  py::class_<WordList>(m, "WordList")
+      .def(py::init<std::vector<std::string>>(), py::arg("words"))
+      .def("__len__", [](const WordList& w) { return w.words.size(); });
+
   m.def("decode_batch", &decode_batch, py::arg("arrays"), py::arg("labels"), py::arg("blank"), py::arg("delimiter"),
-        py::arg("bpe"), py::arg("options"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("alpha"),
+        py::arg("bpe"), py::arg("options"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("py_lm_unigrams").none(true), py::arg("alpha"),
         py::arg("beta"), py::arg("unk_score_offset"), py::arg("num_threads"));
   m.def("pyset_order", &pyset_order, py::arg("ascending"), py::arg("extra"),
         "Iteration order of CPython's set(ascending) | {extra} as replayed by the decoder (for tests).");

@@ -216,6 +216,7 @@ class NativeDecoder(DecoderBase):
             hotwords = [hotwords]
         if not all(isinstance(h, str) for h in hotwords):
             raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
+        self._py_lm_unigrams: Any = None
         self._native_lm, self._py_lm, self._case = self._make_lm(lm, lm_case)
         self._labels = pyctcdecode_labels(vocabulary, self._case)
         options = _native.DecodeOptions()
@@ -252,8 +253,15 @@ class NativeDecoder(DecoderBase):
                 f"lm must be a path to an ARPA file, an ArpaLM or a language model with begin(), "
                 f"score(state, word) and end(state); {type(lm).__name__} lacks {', '.join(missing)}"
             )
-        case = getattr(lm, "letter_case", None) if lm_case == "auto" else lm_case
-        return None, lm, case if case in ("lower", "upper") else None
+        unigrams = getattr(lm, "unigrams", None)
+        words = [w for w in unigrams if isinstance(w, str)] if unigrams else []
+        self._py_lm_unigrams = _native.WordList(words) if words else None
+        if lm_case != "auto":
+            return None, lm, lm_case
+        case = getattr(lm, "case", None)
+        if case not in ("lower", "upper"):
+            case = _detect_case(words) if words else None
+        return None, lm, case
 
     def _lm_text(self, text: str) -> str:
         if self._case == "lower":
@@ -351,6 +359,7 @@ class NativeDecoder(DecoderBase):
                     self._options,
                     None if self._native_lm is None else self._native_lm._model,
                     self._py_lm,
+                    self._py_lm_unigrams,
                     self.alpha,
                     self.beta,
                     self.unk_score_offset,

@@ -69,13 +69,22 @@ def test_noisy_batch_without_lm_matches_pyctcdecode_text_scores_nbest_and_frames
     assert len({hyps[0].text for hyps in got}) > 1  # the noise really changes the hypotheses
 
 
-def test_noisy_batch_with_the_librispeech_lm_matches_pyctcdecode(shared, noisy_batch, libri_lm_path):
-    py, nat = _pair(shared.wav2vec2_vocab(), beam_width=30, lm=str(libri_lm_path), alpha=0.5, beta=1.0)
-    expected, got = py.decode(noisy_batch, nbest=3), nat.decode(noisy_batch, nbest=3)
-    for want, have in zip(expected, got):
-        assert [h.text for h in have] == [h.text for h in want]
-        assert [h.score for h in have] == pytest.approx([h.score for h in want], abs=1e-5)
-        assert [h.lm_score for h in have] == pytest.approx([h.lm_score for h in want], abs=1e-4)
+def test_noisy_batch_with_the_librispeech_lm_matches_the_pyctcdecode_library(shared, noisy_batch, libri_lm_path):
+    """Against pyctcdecode 0.5 itself (its KenLM wrapper, unigram rule and OOV offsets)."""
+    pyctcdecode = pytest.importorskip("pyctcdecode")
+    from ctcdecode_kit.decoders.pyctcdecode import _strip_private, pyctcdecode_labels
+
+    vocab = shared.wav2vec2_vocab()
+    reference = pyctcdecode.build_ctcdecoder(
+        pyctcdecode_labels(vocab, "lower"), kenlm_model_path=str(libri_lm_path), alpha=0.5, beta=1.0
+    )
+    decoder = build_decoder("native", vocab, beam_width=30, lm=str(libri_lm_path), alpha=0.5, beta=1.0)
+    got = decoder.decode(noisy_batch, nbest=3)
+    for log_probs, have in zip(torch.log_softmax(torch.from_numpy(noisy_batch), -1).numpy(), got):
+        want = reference.decode_beams(log_probs, beam_width=30)[:3]
+        assert [h.text for h in have] == [_strip_private(b[0]).upper() for b in want]
+        assert [h.score for h in have] == pytest.approx([b[4] for b in want], abs=1e-4)
+        assert [h.am_score for h in have] == pytest.approx([b[3] for b in want], abs=1e-4)
 
 
 def test_nbest_is_sorted_by_score_and_distinct(shared, noisy_batch):
@@ -236,6 +245,39 @@ def test_a_python_lm_that_prefers_a_word_changes_the_output():
     hyp = build_decoder("native", vocab, beam_width=10, lm=lm, alpha=1.0, beta=0.0).decode(logits)[0][0]
     assert hyp.text == "B" and lm.calls > 0
     assert hyp.lm_score == pytest.approx(-0.01 - 0.1)
+
+
+def test_a_python_lm_with_unigrams_charges_the_unknown_word_offset():
+    vocab = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
+    logits = np.log(np.array([[0.05, 0.05, 0.4, 0.5], [0.8, 0.1, 0.05, 0.05]], np.float32))
+
+    class Flat(_PreferWord):
+        def score(self, state, word):
+            return -1.0, (word,)
+
+    class Listed(Flat):
+        unigrams = ("A",)
+
+    plain = build_decoder("native", vocab, beam_width=10, lm=Flat(""), alpha=1.0, beta=0.0)
+    listed = build_decoder("native", vocab, beam_width=10, lm=Listed(""), alpha=1.0, beta=0.0)
+    assert plain.decode(logits)[0][0].text == "B" and listed.decode(logits)[0][0].text == "A"
+
+
+def test_a_python_lm_gives_the_same_answers_as_in_the_pyctcdecode_backend(shared, noisy_batch, libri_lm):
+    vocab = shared.wav2vec2_vocab()
+
+    class Wrapped:  # the native LM seen through the Python protocol only
+        order, unigrams, case = libri_lm.order, tuple(libri_lm.listed_unigrams()), "lower"
+        begin, score, end = libri_lm.begin, libri_lm.score, libri_lm.end
+
+    try:
+        py = build_decoder("pyctcdecode", vocab, beam_width=10, lm=Wrapped(), num_workers=1)
+    except (InputError, LanguageModelError, TypeError) as exc:
+        pytest.skip(f"the pyctcdecode backend does not take LanguageModel objects here: {exc}")
+    nat = build_decoder("native", vocab, beam_width=10, lm=Wrapped())
+    want, have = py.decode(noisy_batch[:3], nbest=2), nat.decode(noisy_batch[:3], nbest=2)
+    assert [[h.text for h in hyps] for hyps in have] == [[h.text for h in hyps] for hyps in want]
+    assert [h[0].score for h in have] == pytest.approx([h[0].score for h in want], abs=1e-4)
 
 
 def test_a_python_lm_works_with_two_threads():

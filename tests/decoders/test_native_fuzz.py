@@ -64,7 +64,7 @@ def test_native_decode_batch_returns_beams_or_raises_value_error(call, toy_lm):
     arrays_, labels, blank, delimiter, bpe, options, use_lm, threads = call
     lm = toy_lm._model if use_lm else None
     try:
-        out = _native.decode_batch(arrays_, labels, blank, delimiter, bpe, options, lm, None, 0.5, 1.0, -10.0, threads)
+        out = _native.decode_batch(arrays_, labels, blank, delimiter, bpe, options, lm, None, None, 0.5, 1.0, -10.0, threads)
     except ValueError:
         assert delimiter == blank or len(set(labels)) < 0  # the only refusal on these inputs
         return
@@ -93,7 +93,7 @@ def test_native_decode_batch_refuses_wrong_arrays_with_value_error(array, transp
     if transpose and array.ndim == 2:
         array = array.T
     with pytest.raises(ValueError):
-        _native.decode_batch([array], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, 0.5, 1.0, -10.0, 1)
+        _native.decode_batch([array], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, None, 0.5, 1.0, -10.0, 1)
 
 
 def test_native_decode_batch_refuses_bad_ids_and_options():
@@ -101,12 +101,12 @@ def test_native_decode_batch_refuses_bad_ids_and_options():
     options = _native.DecodeOptions()
     for blank, delimiter in [(2, -1), (-1, -1), (0, 0), (0, 5)]:
         with pytest.raises(ValueError):
-            _native.decode_batch([ok], ["", "a"], blank, delimiter, False, options, None, None, 0.5, 1.0, -10.0, 1)
+            _native.decode_batch([ok], ["", "a"], blank, delimiter, False, options, None, None, None, 0.5, 1.0, -10.0, 1)
     options.beam_width = 0
     with pytest.raises(ValueError, match="beam_width"):
-        _native.decode_batch([ok], ["", "a"], 0, -1, False, options, None, None, 0.5, 1.0, -10.0, 1)
+        _native.decode_batch([ok], ["", "a"], 0, -1, False, options, None, None, None, 0.5, 1.0, -10.0, 1)
     with pytest.raises(ValueError, match="num_threads"):
-        _native.decode_batch([ok], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, 0.5, 1.0, -10.0, 0)
+        _native.decode_batch([ok], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, None, 0.5, 1.0, -10.0, 0)
 
 
 VOCAB = Vocabulary.from_labels(["<pad>", "|", "A", "B", "<unk>"])
