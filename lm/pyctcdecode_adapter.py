@@ -1,28 +1,193 @@
-"""Bridge from ctcdecode_kit language models to pyctcdecode's LM interface.
+"""Shallow fusion of ANY :class:`~ctcdecode_kit.lm.LanguageModel` in pyctcdecode's beam search.
 
-Foundation version: accepts a path to an ARPA or KenLM binary file.
+:class:`PyctcdecodeLM` implements pyctcdecode's ``AbstractLanguageModel`` (``order``,
+``get_start_state``, ``score_partial_token``, ``score(prev_state, word, is_last_word)``)
+on top of our protocol, so a user-written Python LM works in the ``"pyctcdecode"``
+backend with no other change. The decoder's weights live here, not in the LM. Each
+completed word adds, in natural log::
+
+    alpha * logp(word | history) + beta  (+ unk_score_offset when the word is not in the LM's unigrams)
+
+and the end of the hypothesis adds ``alpha * logp(</s> | history)``. While a word is
+being spelled, ``unk_score_offset`` (scaled up for prefixes longer than 6 characters,
+as pyctcdecode does) is applied when no unigram starts with the partial word; this
+needs the LM to expose ``unigrams`` (``KenLM`` does), else partial words cost nothing.
+Differences from pyctcdecode's own KenLM wrapper, on purpose: the OOV offset is not
+multiplied by ``alpha * ln(10)``, a hypothesis ending in a word delimiter is not
+scored as if it ended with an empty unknown word, and all unigrams are used (see
+:mod:`ctcdecode_kit.lm.arpa`).
+
+Example:
+    >>> from ctcdecode_kit import Vocabulary
+    >>> from ctcdecode_kit.lm import NullLM
+    >>> vocab = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
+    >>> adapter, case = pyctcdecode_language_model(NullLM(), vocabulary=vocab, alpha=0.5,
+    ...                                            beta=1.0, unk_score_offset=-10.0)
+    >>> adapter.score(adapter.get_start_state(), "AB", is_last_word=True)
+    (1.0, ())
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from pathlib import Path
+import warnings
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
-from ctcdecode_kit.errors import LanguageModelError, MissingFileError
+from pyctcdecode.language_model import AbstractLanguageModel
+
+from ctcdecode_kit.errors import InputError, LanguageModelError
 from ctcdecode_kit.vocabulary import Vocabulary
 
-__all__ = ["pyctcdecode_language_model"]
+from .casing import apply_case, check_case
+from .loading import load_language_model, resolve_lm_case
+from .protocol import LanguageModel, lm_name, score_sentence
 
-_LN10 = math.log(10.0)
+__all__ = ["PrefixIndex", "PyctcdecodeLM", "check_vocabulary_fits", "load_language_model", "pyctcdecode_language_model"]
+
+AVG_WORD_LENGTH = 6  # pyctcdecode's AVG_TOKEN_LEN: longer unknown prefixes cost proportionally more
 
 
-def _detect_case(unigrams: Any) -> str | None:
-    upper = sum(1 for w in unigrams if w.isupper())
-    lower = sum(1 for w in unigrams if w.islower())
-    if upper == lower == 0:
+class PrefixIndex:
+    """Which strings start some word of a word list (a sorted array searched by bisection).
+
+    Example:
+        >>> index = PrefixIndex(["cat", "car", "dog"])
+        >>> index.has_prefix("ca"), index.has_prefix("cb"), "car" in index
+        (True, False, True)
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._words = sorted(set(words))
+        self._set = frozenset(self._words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._set
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some word starts with ``prefix``."""
+        at = bisect.bisect_left(self._words, prefix)
+        return at < len(self._words) and self._words[at].startswith(prefix)
+
+
+def _spelling_characters(vocabulary: Vocabulary, case: str | None) -> set[str]:
+    chars: set[str] = set()
+    for i, token in enumerate(vocabulary.tokens):
+        if i == vocabulary.blank or i == vocabulary.word_delimiter or i in vocabulary.special:
+            continue
+        chars.update(apply_case(token.lstrip("\u2581"), case))
+    return chars
+
+
+def check_vocabulary_fits(
+    lm: LanguageModel, vocabulary: Vocabulary, case: str | None, *, min_fraction: float = 0.05
+) -> float | None:
+    """Check that the acoustic ``vocabulary`` can spell the words of ``lm``.
+
+    Raises :class:`LanguageModelError` when the vocabulary has no word boundaries (a
+    word LM cannot be used) or when NONE of the LM's unigrams can be spelled (wrong
+    language or alphabet); warns when fewer than ``min_fraction`` can. Returns the
+    fraction of spellable unigrams (None when the LM exposes no ``unigrams``).
+    """
+    if not vocabulary.has_word_boundaries:
+        raise LanguageModelError(
+            f"a word language model ({lm_name(lm)}) needs a vocabulary with a word delimiter "
+            f"(e.g. '|' or ' ') or '\u2581' word prefixes, but this vocabulary has neither "
+            f"(tokens: {list(vocabulary.tokens)[:12]}...); pass word_delimiter= to Vocabulary.from_labels"
+        )
+    unigrams = getattr(lm, "unigrams", None)
+    if not unigrams:
         return None
-    return "upper" if upper > lower else "lower"
+    chars = _spelling_characters(vocabulary, case)
+    words = list(unigrams)
+    spellable = sum(1 for w in words if set(w) <= chars)
+    fraction = spellable / len(words)
+    if spellable == 0:
+        example = ", ".join(repr(w) for w in words[:5])
+        raise LanguageModelError(
+            f"none of the {len(words)} words of {lm_name(lm)} (e.g. {example}) can be spelled with the "
+            f"vocabulary's characters {''.join(sorted(chars))!r} (case {case!r}): the LM and the acoustic "
+            f"model do not share an alphabet. Use an LM of the same language and script, or pass lm_case="
+        )
+    if fraction < min_fraction:
+        warnings.warn(
+            f"only {spellable} of the {len(words)} words of {lm_name(lm)} ({fraction:.1%}) can be spelled "
+            f"with the vocabulary's characters {''.join(sorted(chars))!r}; is this the right LM?",
+            UserWarning,
+            stacklevel=3,
+        )
+    return fraction
+
+
+class PyctcdecodeLM(AbstractLanguageModel):  # type: ignore[misc]
+    """pyctcdecode's ``AbstractLanguageModel`` over a :class:`~ctcdecode_kit.lm.LanguageModel`.
+
+    Args:
+        lm: the language model (already checked; see :func:`check_language_model`).
+        alpha: LM weight; beta: bonus per word; unk_score_offset: log-score added for a
+            word that is not in ``lm.unigrams`` (and for an unknown partial word).
+        case: the case words arrive in (informational; used by :meth:`sentence_log_prob`).
+    """
+
+    def __init__(
+        self,
+        lm: LanguageModel,
+        *,
+        alpha: float,
+        beta: float,
+        unk_score_offset: float,
+        case: str | None = None,
+    ) -> None:
+        self.language_model = lm
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.unk_score_offset = float(unk_score_offset)
+        self.case = case
+        unigrams = getattr(lm, "unigrams", None)
+        self._index = PrefixIndex(unigrams) if unigrams else None
+
+    @property
+    def order(self) -> int:
+        return int(self.language_model.order)
+
+    def get_start_state(self) -> Hashable:
+        return self.language_model.begin()
+
+    def score_partial_token(self, partial_token: str) -> float:
+        if self._index is None or not partial_token or self._index.has_prefix(partial_token):
+            return 0.0
+        score = self.unk_score_offset
+        if len(partial_token) > AVG_WORD_LENGTH:
+            score = score * len(partial_token) / AVG_WORD_LENGTH
+        return score
+
+    def score(self, prev_state: Hashable, word: str, is_last_word: bool = False) -> tuple[float, Hashable]:
+        total = 0.0
+        state = prev_state
+        if word:
+            logp, state = self.language_model.score(prev_state, word)
+            total = self.alpha * logp + self.beta
+            if self._index is not None and word not in self._index:
+                total += self.unk_score_offset
+        if is_last_word:
+            total += self.alpha * self.language_model.end(state)
+        return total, state
+
+    def sentence_log_prob(self, text: str) -> float:
+        """Unweighted natural-log LM probability of ``text`` (``</s>`` included), mapped to ``case``."""
+        return score_sentence(self.language_model, apply_case(text, self.case).split())
+
+    def score_sentences(self, texts: Sequence[str]) -> list[float]:
+        return [self.sentence_log_prob(t) for t in texts]
+
+    def reset_params(self, **params: Any) -> None:
+        for name in ("alpha", "beta", "unk_score_offset"):
+            if params.get(name) is not None:
+                setattr(self, name, float(params[name]))
 
 
 def pyctcdecode_language_model(
@@ -33,28 +198,26 @@ def pyctcdecode_language_model(
     beta: float,
     unk_score_offset: float,
     lm_case: str | None = "auto",
-) -> tuple[Any, str | None]:
-    """Return (pyctcdecode LanguageModel, letter case the labels must use)."""
-    import kenlm
-    from pyctcdecode.language_model import LanguageModel, load_unigram_set_from_arpa
+) -> tuple[PyctcdecodeLM, str | None]:
+    """Return (pyctcdecode language model, the letter case the labels must be converted to).
 
+    ``lm`` is a path to an ARPA / KenLM binary file (loaded as
+    :class:`~ctcdecode_kit.lm.KenLM`) or any :class:`~ctcdecode_kit.lm.LanguageModel`.
+    ``lm_case="auto"`` uses the LM's ``case`` attribute, else the case of its
+    ``unigrams``, else leaves words in the vocabulary's case; ``"lower"``/``"upper"``
+    force it; None never converts.
+    """
+    check_case(lm_case, "lm_case")
+    for name, value in (("alpha", alpha), ("beta", beta), ("unk_score_offset", unk_score_offset)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number, got {value!r}")
     if not vocabulary.has_word_boundaries:
         raise LanguageModelError(
-            "a word language model needs a vocabulary with a word delimiter (e.g. '|') or '▁' word prefixes"
+            "a word language model needs a vocabulary with a word delimiter (e.g. '|' or ' ') or "
+            f"'\u2581' word prefixes, but this vocabulary has neither (tokens: {list(vocabulary.tokens)[:12]}...); "
+            "pass word_delimiter= to Vocabulary.from_labels"
         )
-    path = Path(lm)
-    if not path.is_file():
-        raise MissingFileError(f"language model file {str(path)!r} does not exist")
-    model = kenlm.Model(str(path))
-    unigrams = load_unigram_set_from_arpa(str(path)) if path.suffix == ".arpa" else None
-    case = _detect_case(unigrams) if lm_case == "auto" and unigrams else (None if lm_case == "auto" else lm_case)
-
-    class _KenLMWithSentence(LanguageModel):  # type: ignore[misc]
-        def sentence_log_prob(self, text: str) -> float:
-            mapped = text.lower() if case == "lower" else text.upper() if case == "upper" else text
-            return model.score(mapped, bos=True, eos=True) * _LN10
-
-    return (
-        _KenLMWithSentence(model, unigrams, alpha=alpha, beta=beta, unk_score_offset=unk_score_offset),
-        case,
-    )
+    model = load_language_model(lm, case="auto" if lm_case == "auto" else lm_case)
+    case = resolve_lm_case(model, lm_case)
+    check_vocabulary_fits(model, vocabulary, case)
+    return PyctcdecodeLM(model, alpha=alpha, beta=beta, unk_score_offset=unk_score_offset, case=case), case

@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from ..errors import InputError
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_positive_int
 from ..vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from ..lm import LanguageModel
 
 __all__ = ["PyctcdecodeDecoder", "pyctcdecode_labels"]
 
@@ -98,31 +101,24 @@ def _run_beams(beam_decoder: Any, log_probs: np.ndarray, settings: dict[str, Any
     return [(text, frames, float(am), float(total)) for text, _state, frames, am, total in beams]
 
 
-def _lm_case(unigrams: Iterable[str]) -> str | None:
-    upper = lower = 0
-    for word in unigrams:
-        if word.isupper():
-            upper += 1
-        elif word.islower():
-            lower += 1
-    if upper == lower == 0:
-        return None
-    return "upper" if upper > lower else "lower"
-
-
 class PyctcdecodeDecoder(DecoderBase):
-    """pyctcdecode's beam search (optionally with a KenLM n-gram LM).
+    """pyctcdecode's beam search, optionally fused with a language model (KenLM file or any LanguageModel).
 
     Args:
         vocabulary: output vocabulary.
         beam_width: beams kept per frame (1..10000).
-        lm: None, or a path to an ARPA / KenLM binary file.
+        lm: None, a path to an ARPA / KenLM binary file (loaded as
+            :class:`~ctcdecode_kit.lm.KenLM`), or any :class:`~ctcdecode_kit.lm.LanguageModel`
+            object (shallow fusion through :class:`~ctcdecode_kit.lm.PyctcdecodeLM`).
         alpha: LM weight (natural-log LM scores are multiplied by it).
         beta: word insertion bonus per word.
-        unk_score_offset: log-score added for a word outside the LM's unigrams.
+        unk_score_offset: log-score added for a word outside the LM's unigrams (not
+            multiplied by alpha; also charged to a partial word that starts no unigram).
         hotwords: words to boost; ``hotword_weight`` is the boost.
         beam_prune_logp, token_min_logp, prune_history: pyctcdecode's pruning knobs.
-        lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it from its unigrams.
+        lm_case: "lower"/"upper" to force the LM's case, "auto" to take it from the LM
+            (its ``case`` attribute, else its unigrams; a custom LM without either gets
+            words in the vocabulary's case), None to never convert.
         num_workers: processes for a batch (None: one per core, up to the batch size; 1: serial).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
     """
@@ -134,7 +130,7 @@ class PyctcdecodeDecoder(DecoderBase):
         vocabulary: Vocabulary,
         *,
         beam_width: int = 100,
-        lm: str | Path | None = None,
+        lm: str | Path | LanguageModel | None = None,
         alpha: float = 0.5,
         beta: float = 1.0,
         unk_score_offset: float = -10.0,
