@@ -1,0 +1,5 @@
+"""``python -m ctcdecode_kit.cli`` runs the command line."""
+
+from .app import main
+
+main()
