@@ -50,6 +50,8 @@ struct DecodeOptions {
   double hotword_weight = 10.0;
   std::vector<std::string> hotwords;  // unigrams
   bool lm_cache = true;
+  bool kit_lm_rules = false;  // fuse like ctcdecode_kit.lm.PyctcdecodeLM instead of pyctcdecode 0.5
+  bool normalize = true;      // log-softmax each frame first (as pyctcdecode's decode_beams does)
   int nbest = 1;
 };
 
@@ -74,8 +76,8 @@ class WordScorer {
 
 class NativeScorer final : public WordScorer {
  public:
-  NativeScorer(const NgramLM& lm, double alpha, double beta, double unk, bool cache)
-      : lm_(lm), alpha_(alpha), beta_(beta), unk_(unk), use_cache_(cache) {}
+  NativeScorer(const NgramLM& lm, double alpha, double beta, double unk, bool cache, bool kit_rules)
+      : lm_(lm), alpha_(alpha), beta_(beta), unk_(unk), use_cache_(cache), kit_(kit_rules) {}
 
   void reset() override {
     states_.clear();
@@ -85,25 +87,31 @@ class NativeScorer final : public WordScorer {
   int32_t begin() override { return intern(lm_.begin_state()); }
   int64_t word_key(const std::string& word) override {
     WordId id = lm_.index(word);
-    bool oov = (lm_.has_listed() && !lm_.listed(id)) || id == NgramLM::kUnk;
+    bool oov = kit_ ? !lm_.is_word(id) : (lm_.has_listed() && !lm_.listed(id)) || id == NgramLM::kUnk;
     return static_cast<int64_t>(id) | (static_cast<int64_t>(oov) << 32);
   }
-  double score(int32_t state, int64_t key, const std::string&, bool eos, int32_t* out_state) override {
+  double score(int32_t state, int64_t key, const std::string& word, bool eos, int32_t* out_state) override {
     WordId w = static_cast<WordId>(key & 0xffffffffLL);
     bool oov = (key >> 32) != 0;
-    float base;
-    int32_t next;
-    uint64_t ck = (static_cast<uint64_t>(state) << 32) | w;
-    auto it = use_cache_ ? cache_.find(ck) : cache_.end();
-    if (it != cache_.end()) {
-      base = it->second.first;
-      next = it->second.second;
-    } else {
-      LMState out;
-      base = lm_.score(states_[state], w, out);
-      next = intern(out);
-      if (use_cache_) cache_.emplace(ck, std::make_pair(base, next));
+    if (kit_) {
+      // ctcdecode_kit.lm.PyctcdecodeLM.score over KenLM: natural logs, offset not weighted,
+      // no word scored for an empty final word.
+      double total = 0.0;
+      int32_t next = state;
+      if (!word.empty()) {
+        double logp = static_cast<double>(base_score(state, w, &next)) * kLn10;
+        total = alpha_ * logp + beta_;
+        if (oov) total += unk_;
+      }
+      if (eos) {
+        LMState end_state;
+        total += alpha_ * (static_cast<double>(lm_.score(states_[next], lm_.end_sentence_id(), end_state)) * kLn10);
+      }
+      *out_state = next;
+      return total;
     }
+    int32_t next;
+    float base = base_score(state, w, &next);
     double lm = base;
     if (oov) lm += unk_;
     if (eos) {
@@ -115,6 +123,12 @@ class NativeScorer final : public WordScorer {
     return alpha_ * lm * log_base_change() + beta_;
   }
   double partial(const std::string& part, int cp_len) override {
+    if (kit_) {
+      if (part.empty() || lm_.has_prefix_any(part)) return 0.0;
+      double score = unk_;
+      if (cp_len > kAvgTokenLen) score = score * cp_len / kAvgTokenLen;
+      return score;
+    }
     double is_oov = lm_.has_prefix(part) ? 0.0 : 1.0;
     double unk = unk_ * is_oov;
     if (cp_len > kAvgTokenLen) unk = unk * cp_len / kAvgTokenLen;
@@ -122,6 +136,24 @@ class NativeScorer final : public WordScorer {
   }
 
  private:
+  static constexpr double kLn10 = 2.302585092994046;  // the kit's LN10 = math.log(10.0)
+
+  float base_score(int32_t state, WordId w, int32_t* next) {
+    uint64_t ck = (static_cast<uint64_t>(state) << 32) | w;
+    if (use_cache_) {
+      auto it = cache_.find(ck);
+      if (it != cache_.end()) {
+        *next = it->second.second;
+        return it->second.first;
+      }
+    }
+    LMState out;
+    float base = lm_.score(states_[state], w, out);
+    *next = intern(out);
+    if (use_cache_) cache_.emplace(ck, std::make_pair(base, *next));
+    return base;
+  }
+
   int32_t intern(const LMState& s) {
     if (!use_cache_) {
       states_.push_back(s);
@@ -138,7 +170,7 @@ class NativeScorer final : public WordScorer {
 
   const NgramLM& lm_;
   double alpha_, beta_, unk_;
-  bool use_cache_;
+  bool use_cache_, kit_;
   std::vector<LMState> states_;
   std::unordered_map<uint64_t, int32_t> state_ids_;
   std::unordered_map<uint64_t, std::pair<float, int32_t>> cache_;
@@ -274,9 +306,22 @@ class BeamSearch {
     ascending.reserve(V_);
     for (int t = 0; t < T; ++t) {
       const float* row = logp + static_cast<size_t>(t) * V_;
+      float shift = 0.f, norm = 0.f;
+      if (opt_.normalize) {
+        // pyctcdecode: tmp = x - max (max := 0 when not finite); out = tmp - log(sum(exp(tmp))).
+        // The normaliser is summed in double: at most one float ulp from numpy's float32
+        // pairwise sum, and the same shift for every token of the frame, so every beam moves
+        // alike and the search is unchanged.
+        float mx = row[0];
+        for (int v = 1; v < V_; ++v) mx = row[v] > mx ? row[v] : mx;
+        shift = std::isfinite(mx) ? mx : 0.f;
+        double total = 0.0;
+        for (int v = 0; v < V_; ++v) total += std::exp(static_cast<double>(row[v] - shift));
+        norm = static_cast<float>(std::log(total));
+      }
       int argmax = 0;
       for (int v = 0; v < V_; ++v) {
-        float x = row[v];
+        float x = opt_.normalize ? (row[v] - shift) - norm : row[v];
         x = !(x >= kMinLogp) ? kMinLogp : (x > 0.f ? 0.f : x);
         col[v] = x;
         if (x > col[argmax]) argmax = v;

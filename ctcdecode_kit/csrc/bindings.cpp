@@ -142,6 +142,7 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     throw py::value_error("pruning thresholds must not be NaN");
   if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
   if (lm != nullptr && !py_lm.is_none()) throw py::value_error("pass either a native LM or a Python LM, not both");
+  if (lm != nullptr && options.kit_lm_rules) const_cast<NgramLM*>(lm)->index_all_unigrams();  // GIL held: no race
 
   std::vector<Job> jobs;
   jobs.reserve(arrays.size());
@@ -161,7 +162,7 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
   std::vector<std::unique_ptr<WordScorer>> scorers;
   for (int w = 0; w < threads; ++w) {
     if (lm != nullptr)
-      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, options.lm_cache));
+      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, options.lm_cache, options.kit_lm_rules));
     else if (!py_lm.is_none())
       scorers.emplace_back(new PyScorer(py_lm, alpha, beta, unk_score_offset, py_lm_unigrams == nullptr ? nullptr : &py_lm_unigrams->words));
     else
@@ -235,6 +236,8 @@ PYBIND11_MODULE(_native, m) {
       .def_readwrite("hotword_weight", &DecodeOptions::hotword_weight)
       .def_readwrite("hotwords", &DecodeOptions::hotwords)
       .def_readwrite("lm_cache", &DecodeOptions::lm_cache)
+      .def_readwrite("kit_lm_rules", &DecodeOptions::kit_lm_rules)
+      .def_readwrite("normalize", &DecodeOptions::normalize)
       .def_readwrite("nbest", &DecodeOptions::nbest);
 
   py::class_<NgramLM>(m, "NgramLM")
@@ -251,6 +254,8 @@ PYBIND11_MODULE(_native, m) {
       .def("listed_unigrams", [](const NgramLM& lm) { return lm.listed_words(); },
            "Unigrams that pyctcdecode's unigram set would hold (sorted).")
       .def("has_prefix", &NgramLM::has_prefix, py::arg("prefix"))
+      .def("index_all_unigrams", &NgramLM::index_all_unigrams,
+           "Build the prefix index over all unigrams (needed before decoding with kit_lm_rules).")
       .def("full_scores", &NgramLM::full_scores, py::arg("words"), py::arg("bos") = true, py::arg("eos") = true,
            "log10 score of each word (and of </s> when eos).")
       .def(

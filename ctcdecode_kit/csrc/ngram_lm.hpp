@@ -141,6 +141,19 @@ class NgramLM {
     return it != listed_sorted_.end() && it->compare(0, prefix.size(), prefix) == 0;
   }
 
+  // Every unigram except <s>, </s> and <unk> (the kit's rule), sorted; built on request.
+  void index_all_unigrams() {
+    if (!all_sorted_.empty()) return;
+    for (WordId id = 1; id < words_.size(); ++id)
+      if (id != bos_ && id != eos_) all_sorted_.push_back(words_[id]);
+    std::sort(all_sorted_.begin(), all_sorted_.end());
+  }
+  bool is_word(WordId id) const { return id != kUnk && id != bos_ && id != eos_; }
+  bool has_prefix_any(const std::string& prefix) const {
+    auto it = std::lower_bound(all_sorted_.begin(), all_sorted_.end(), prefix);
+    return it != all_sorted_.end() && it->compare(0, prefix.size(), prefix) == 0;
+  }
+
   LMState begin_state() const {
     LMState s;
     s.length = 1;
@@ -388,6 +401,7 @@ class NgramLM {
   std::vector<NgramEntry> unigrams_;
   std::vector<bool> listed_;
   std::vector<std::string> listed_sorted_;
+  std::vector<std::string> all_sorted_;
   std::vector<NgramTable> tables_;
   WordId bos_ = kUnk, eos_ = kUnk;
 };

@@ -55,7 +55,6 @@ except ImportError as exc:  # pragma: no cover - only without a compiled build
 __all__ = ["ArpaLM", "NativeDecoder"]
 
 _LN10 = math.log(10.0)
-_CLIP_LOGP = np.log(1e-15)  # pyctcdecode clips log-probs here
 
 
 class ArpaLM:
@@ -128,6 +127,16 @@ def _clean(text: str) -> str:
     return _strip_private(text) if _PRIVATE.search(text) else " ".join(text.split())
 
 
+def _usable(x: np.ndarray, refuse_probs: bool) -> bool:
+    """No NaN, no +inf, no all--inf frame (and, with ``refuse_probs``, not probabilities)."""
+    if not np.isfinite(x).all():
+        if np.isnan(x).any() or np.isposinf(x).any() or np.isneginf(x).all(axis=-1).any():
+            return False
+    if refuse_probs and x.min() >= 0 and x.max() <= 1 and bool((np.abs(x.sum(axis=-1) - 1) < 1e-3).all()):
+        return False
+    return True
+
+
 def _detect_case(words: Sequence[str]) -> str | None:
     upper = sum(1 for w in words if w.isupper())
     lower = sum(1 for w in words if w.islower())
@@ -140,16 +149,6 @@ def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InputError(f"{name} must be a finite number, got {value!r}")
     return float(value)
-
-
-def _pyctcdecode_log_probs(log_probs: np.ndarray) -> np.ndarray:
-    """Re-normalise and clip like pyctcdecode's decode_beams does (float32, C-contiguous)."""
-    top = np.amax(log_probs, axis=1, keepdims=True)
-    top[~np.isfinite(top)] = 0
-    shifted = log_probs - top
-    with np.errstate(divide="ignore"):
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    return np.ascontiguousarray(np.clip(out, _CLIP_LOGP, 0), dtype=np.float32)
 
 
 class NativeDecoder(DecoderBase):
@@ -169,6 +168,12 @@ class NativeDecoder(DecoderBase):
         blank_skip_threshold: decode a frame as blank-only when the blank is its argmax with at
             least this probability (None: off).
         lm_cache: cache LM scores per (LM state, word) within an utterance.
+        lm_rules: how an ARPA LM is fused. "pyctcdecode" (default) is pyctcdecode 0.5 with
+            its KenLM wrapper, exactly: only unigrams written with a backoff count as known,
+            ``unk_score_offset`` is a log10 offset weighted by alpha, and a hypothesis that
+            ends in a delimiter is scored as ending in an empty unknown word. "kit" fuses
+            like :class:`ctcdecode_kit.lm.PyctcdecodeLM`: every unigram is known, the
+            offset is added unweighted, no empty word. A Python LM always uses "kit" rules.
         lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it, None to keep.
         num_workers: threads for a batch (None: one per available core; 1: serial).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
@@ -192,6 +197,7 @@ class NativeDecoder(DecoderBase):
         token_top_k: int | None = None,
         blank_skip_threshold: float | None = None,
         lm_cache: bool = True,
+        lm_rules: str = "pyctcdecode",
         lm_case: str | None = "auto",
         num_workers: int | None = None,
         frame_rate: float | None = None,
@@ -210,6 +216,8 @@ class NativeDecoder(DecoderBase):
             value = _check_number("blank_skip_threshold", blank_skip_threshold)
             if not 0.0 < value <= 1.0:
                 raise InputError(f"blank_skip_threshold must be a probability in (0, 1], got {blank_skip_threshold!r}")
+        if lm_rules not in ("pyctcdecode", "kit"):
+            raise InputError(f"lm_rules must be 'pyctcdecode' or 'kit', got {lm_rules!r}")
         if lm_case not in ("auto", "lower", "upper", None):
             raise InputError(f"lm_case must be 'auto', 'lower', 'upper' or None, got {lm_case!r}")
         if isinstance(hotwords, str):
@@ -228,6 +236,8 @@ class NativeDecoder(DecoderBase):
         options.hotword_weight = _check_number("hotword_weight", hotword_weight)
         options.hotwords = [w for h in hotwords for w in self._lm_text(h.strip()).split()]
         options.lm_cache = bool(lm_cache)
+        options.kit_lm_rules = lm_rules == "kit"
+        self.lm_rules = lm_rules
         self._options = options
         skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
         self._spell = {t: i for i, t in enumerate(vocabulary.tokens) if i not in skip and t}
@@ -325,17 +335,19 @@ class NativeDecoder(DecoderBase):
         if x.ndim != 3 or x.shape[0] == 0 or x.shape[2] != len(self.vocabulary):
             return None
         counts = _check_lengths(lengths, x.shape[0], x.shape[1]).tolist()
-        arrays = []
         maybe_probs = self.input_type == "auto" and x.shape[2] >= 2
+        if lengths is None:  # nothing padded: check the whole array at once
+            x = np.ascontiguousarray(x, dtype=np.float32)
+            if x.shape[1] and not _usable(x, maybe_probs):
+                return None
+            return list(x)
+        arrays = []
         for b, n in enumerate(counts):
-            u = np.ascontiguousarray(x[b, :n], dtype=np.float32)
-            if n:
-                if np.isnan(u).any() or np.isposinf(u).any() or np.isneginf(u).all(axis=1).any():
-                    return None
-                if maybe_probs and not (u.min() >= 0 and u.max() <= 1 and bool((np.abs(u.sum(axis=1) - 1) < 1e-3).all())):
-                    maybe_probs = False
-            arrays.append(u)
-        if maybe_probs and any(counts):
+            arrays.append(np.ascontiguousarray(x[b, :n], dtype=np.float32))
+        valid = [a for a in arrays if a.shape[0]]
+        if valid and not all(_usable(a, False) for a in valid):
+            return None
+        if maybe_probs and valid and all(_usable(a, True) is False for a in valid):
             return None  # looks like probabilities: let prepare_log_probs explain
         return arrays
 
@@ -347,7 +359,7 @@ class NativeDecoder(DecoderBase):
         outputs: list[list[tuple[str, list, float, float]]] = [[] for _ in arrays]
         if todo:
             self._options.nbest = nbest
-            inputs = [_pyctcdecode_log_probs(arrays[i]) for i in todo]
+            inputs = [arrays[i] for i in todo]  # log-softmax + clip run natively, in the worker threads
             vocab = self.vocabulary
             try:
                 decoded = _native.decode_batch(
