@@ -65,7 +65,8 @@ def labels_for(vocab, case):
 
 
 def normalise(text: str) -> str:
-    return " ".join(text.upper().split())
+    """Upper case, single spaces, without the private-use stand-ins of special tokens."""
+    return " ".join("".join(c for c in text if not 0xE000 <= ord(c) < 0xF000).upper().split())
 
 
 def collapse(tokens, blank: int) -> list[int]:
@@ -103,6 +104,10 @@ def make_decoders(vocab, width: int, use_lm: bool, peers: list[str]) -> dict[str
             print(f"  flashlight-text unavailable: {type(exc).__name__}: {exc}")
     native = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1)
     out["native"] = lambda lp: native.decode(lp)[0][0].text
+    if use_lm:  # the kit's fusion rules (all unigrams known, unweighted OOV offset): not pyctcdecode's answers
+        kit = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1,
+                            lm_rules="kit")
+        out["native lm_rules=kit"] = lambda lp: kit.decode(lp)[0][0].text
     if "greedy" in peers:
         greedy = build_decoder("greedy", vocab)
         out["greedy"] = lambda lp: greedy.decode(lp)[0][0].text
@@ -237,7 +242,7 @@ def bench_levers(args, vocab, log_probs, results):
     from ctcdecode_kit import build_decoder
 
     width = max(args.widths)
-    rows = [["LM", "lever", "ms/utt", "speedup vs default", "agree w/ default native"]]
+    rows = [["LM", "lever", "ms/utt", "speedup vs default", "agree w/ exact default (= pyctcdecode)"]]
     for use_lm in (False, True):
         lm = str(LM_PATH) if use_lm else None
         variants = {
@@ -253,8 +258,8 @@ def bench_levers(args, vocab, log_probs, results):
         for name, options in variants.items():
             d = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1, **options)
             decoders[name] = (lambda dd: (lambda lp: dd.decode(lp)[0][0].text))(d)
-        runs = interleaved(decoders, log_probs, {})
-        base_ms = runs["default (exact)"][0] / len(log_probs) * 1000
+        runs = interleaved(decoders, log_probs * args.lever_rounds, {})
+        base_ms = runs["default (exact)"][0] / len(runs["default (exact)"][2]) * 1000
         base_texts = runs["default (exact)"][2]
         for name, (seconds, _frames, texts) in runs.items():
             ms = seconds / len(texts) * 1000
@@ -266,25 +271,30 @@ def bench_levers(args, vocab, log_probs, results):
 
 
 def bench_threads(args, vocab, log_probs, results):
+    """Whole batch through the public API, num_workers=1 vs 2, alternating, best of N (wall and CPU)."""
     from ctcdecode_kit import build_decoder
 
     width = max(args.widths)
     batch = np.stack(log_probs)
-    rows = [["LM", "1 thread s", "2 threads s", "speedup"]]
+    rows = [["LM", "1 thread wall s", "2 threads wall s", "speedup (wall)", "CPU s 1 / 2 threads"]]
     for use_lm in (False, True):
         lm = str(LM_PATH) if use_lm else None
-        one = build_decoder("native", vocab, beam_width=width, lm=lm, num_workers=1)
-        two = build_decoder("native", vocab, beam_width=width, lm=lm, num_workers=2)
-        one.decode(batch[:2]), two.decode(batch[:2])
-        best = {1: math.inf, 2: math.inf}
+        decoders = {n: build_decoder("native", vocab, beam_width=width, lm=lm, num_workers=n) for n in (1, 2)}
+        for dec in decoders.values():
+            dec.decode(batch[:4])
+        wall = {1: math.inf, 2: math.inf}
+        cpu = {1: math.inf, 2: math.inf}
         for _ in range(args.thread_repeats):
-            for n, dec in ((1, one), (2, two)):
-                t0 = time.perf_counter()
+            for n, dec in decoders.items():
+                t0, c0 = time.perf_counter(), time.process_time()
                 dec.decode(batch)
-                best[n] = min(best[n], time.perf_counter() - t0)
-        results["threads"].append({"lm": use_lm, "width": width, "batch": len(batch), "one": best[1], "two": best[2],
-                                   "speedup": best[1] / best[2], "load": load_note()})
-        rows.append(["yes" if use_lm else "no", f"{best[1]:.3f}", f"{best[2]:.3f}", f"{best[1] / best[2]:.2f}x"])
+                wall[n] = min(wall[n], time.perf_counter() - t0)
+                cpu[n] = min(cpu[n], time.process_time() - c0)
+        results["threads"].append({"lm": use_lm, "width": width, "batch": len(batch), "one": wall[1], "two": wall[2],
+                                   "speedup": wall[1] / wall[2], "cpu_one": cpu[1], "cpu_two": cpu[2],
+                                   "load": load_note()})
+        rows.append(["yes" if use_lm else "no", f"{wall[1]:.4f}", f"{wall[2]:.4f}", f"{wall[1] / wall[2]:.2f}x",
+                     f"{cpu[1]:.3f} / {cpu[2]:.3f}"])
     print(table(rows))
 
 
@@ -303,7 +313,12 @@ def sample():
     while not stop:
         peak[0] = max(peak[0], rss()); time.sleep(0.002)
 th = threading.Thread(target=sample, daemon=True); th.start()
-decode = b.make_decoders(vocab, width, True, [name] if name not in ("native",) else [])[name]
+if name == "native":
+    from ctcdecode_kit import build_decoder
+    native = build_decoder("native", vocab, beam_width=width, lm=str(b.LM_PATH), num_workers=1)
+    decode = lambda lp: native.decode(lp)
+else:
+    decode = b.make_decoders(vocab, width, True, [name])[name]
 for lp in log_probs:
     decode(lp)
 peak[0] = max(peak[0], rss()); stop.append(1); th.join()
@@ -336,7 +351,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--peers", nargs="+", default=["pyctcdecode", "ctc-beam-decoder", "flashlight", "greedy"])
     parser.add_argument("--pyctcdecode-utterances", type=int, default=None, help="decode only the first N with pyctcdecode")
-    parser.add_argument("--thread-repeats", type=int, default=3)
+    parser.add_argument("--thread-repeats", type=int, default=5)
+    parser.add_argument("--lever-rounds", type=int, default=2, help="passes over the batch per lever")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-lm-only", action="store_true", help="skip the LM configurations")
     parser.add_argument("--quick", action="store_true", help="16 utterances, width 100, no memory section")
