@@ -54,8 +54,10 @@ from ctcdecode_kit.errors import InputError
 
 from .casing import apply_case, check_case
 
-__all__ = ["MAX_ORDER", "ArpaStats", "build_arpa", "normalize_line"]
+__all__ = ["MAX_ORDER", "MIN_ORDER", "ArpaStats", "build_arpa", "normalize_line"]
 
+MIN_ORDER = 2
+"""Lowest order accepted: KenLM refuses unigram-only models."""
 MAX_ORDER = 6
 """Highest order accepted: the ``kenlm`` Python package is built with KENLM_MAX_ORDER=6."""
 
@@ -194,7 +196,7 @@ def build_arpa(
             sentence per line. A plain ``str`` is refused (it would be read letter by
             letter): wrap one sentence in a list, or pass a Path.
         output_path: the ARPA file to write (folders are created).
-        order: n-gram order, 1..6.
+        order: n-gram order, 2..6 (the orders KenLM loads).
         prune_singletons: drop n-grams of order >= 2 seen once (see module docs).
         case: None (keep), ``"lower"`` or ``"upper"``: convert the text first.
         strip_punctuation: replace punctuation with spaces first (see :func:`normalize_line`).
@@ -208,9 +210,10 @@ def build_arpa(
         InputError: bad arguments, no words in the text, or sentence markers in it.
     """
     began = time.perf_counter()
-    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+    if isinstance(order, bool) or not isinstance(order, int) or not MIN_ORDER <= order <= MAX_ORDER:
         raise InputError(
-            f"order must be an integer from 1 to {MAX_ORDER} (KenLM's default maximum), got {order!r}"
+            f"order must be an integer from {MIN_ORDER} to {MAX_ORDER} (KenLM loads bigram to 6-gram "
+            f"models), got {order!r}"
         )
     check_case(case)
     if case == "auto":

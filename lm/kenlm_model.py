@@ -66,6 +66,15 @@ def _read_binary_vocabulary(path: Path) -> tuple[str, ...] | None:
             window *= 8
 
 
+def _kenlm_reason(exc: BaseException) -> str:
+    """The useful part of KenLM's C++ exception text (after 'threw ...Exception.')."""
+    text = " ".join(str(exc).split())
+    marker = "Exception."
+    if marker in text:
+        text = text.split(marker, 1)[1].strip().rstrip(")")
+    return text or type(exc).__name__
+
+
 def _read_word_list(source: Iterable[str] | str | Path) -> tuple[str, ...]:
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -125,7 +134,13 @@ class KenLM(LanguageModelBase):
         if binary:
             words = _read_binary_vocabulary(self.path)
         else:
-            words = inspect_arpa(self.path, validate=validate).unigrams
+            info = inspect_arpa(self.path, validate=validate)
+            if info.order < 2:
+                raise LanguageModelError(
+                    f"language model {str(self.path)!r} is a unigram model (order 1); KenLM needs at least a "
+                    f"bigram model. Rebuild it with order >= 2 (e.g. build_arpa(..., order=2))"
+                )
+            words = info.unigrams
         if unigrams is not None:
             words = _read_word_list(unigrams)
         config = self._kenlm.Config()
@@ -135,7 +150,7 @@ class KenLM(LanguageModelBase):
         except Exception as exc:  # noqa: BLE001 - KenLM raises OSError/RuntimeError with C++ text
             kind = "KenLM binary" if binary else "ARPA"
             raise LanguageModelError(
-                f"KenLM could not load the {kind} file {str(self.path)!r}: {str(exc).strip().splitlines()[-1:]}"
+                f"KenLM could not load the {kind} file {str(self.path)!r}: {_kenlm_reason(exc)}"
             ) from exc
         self.order: int = int(self._model.order)
         if self.order < 1:
