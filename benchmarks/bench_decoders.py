@@ -43,6 +43,16 @@ FRAME_RATE = 50.0
 ALPHA, BETA = 0.5, 1.0
 
 
+_REPORT: list[str] = []
+
+
+def say(*parts: object, flush: bool = True) -> None:
+    """Print and keep the line for --markdown."""
+    line = " ".join(str(p) for p in parts)
+    _REPORT.append(line)
+    print(line, flush=flush)
+
+
 # ---------------------------------------------------------------- data
 def load_inputs(count: int, noise: float, seed: int):
     import torch
@@ -96,12 +106,12 @@ def make_decoders(vocab, width: int, use_lm: bool, peers: list[str]) -> dict[str
             cbd = ctc_beam_decoder.build_ctcdecoder(labels, kenlm_model_path=lm, alpha=ALPHA, beta=BETA)
             out["ctc-beam-decoder"] = lambda lp: cbd.decode_beams(lp, beam_width=width)[0][0]
         except Exception as exc:  # noqa: BLE001 - report and go on
-            print(f"  ctc-beam-decoder unavailable: {type(exc).__name__}: {exc}")
+            say(f"  ctc-beam-decoder unavailable: {type(exc).__name__}: {exc}")
     if "flashlight" in peers:
         try:
             out["flashlight"] = make_flashlight(vocab, width, use_lm)
         except Exception as exc:  # noqa: BLE001
-            print(f"  flashlight-text unavailable: {type(exc).__name__}: {exc}")
+            say(f"  flashlight-text unavailable: {type(exc).__name__}: {exc}")
     native = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1)
     out["native"] = lambda lp: native.decode(lp)[0][0].text
     if use_lm:  # the kit's fusion rules (all unigrams known, unweighted OOV offset): not pyctcdecode's answers
@@ -214,7 +224,7 @@ def table(rows: list[list[str]]) -> str:
 
 # ---------------------------------------------------------------- sections
 def bench_peers(args, vocab, log_probs, reference, results):
-    rows = [["LM", "width", "decoder", "ms/utt", "RTF", "agree w/ pyctcdecode", "WER", "native speedup"]]
+    rows = [["LM", "width", "decoder", "ms/utt", "RTF", "agree w/ pyctcdecode", "WER", "native faster by"]]
     for use_lm in (False, True) if not args.no_lm_only else (False,):
         for width in args.widths:
             decoders = make_decoders(vocab, width, use_lm, args.peers)
@@ -234,8 +244,8 @@ def bench_peers(args, vocab, log_probs, reference, results):
                     "yes" if use_lm else "no", str(width), name, f"{ms:.2f}", f"{rtf:.5f}",
                     f"{agree * 100:.1f}%", f"{row['wer'] * 100:.1f}%", f"{ms / native_ms:.1f}x",
                 ])
-            print(f"  done LM={use_lm} width={width} ({load_note()})", flush=True)
-    print(table(rows))
+            say(f"- done LM={use_lm} width={width} ({load_note()})", flush=True)
+    say(table(rows))
 
 
 def bench_levers(args, vocab, log_probs, results):
@@ -267,7 +277,7 @@ def bench_levers(args, vocab, log_probs, results):
             results["levers"].append({"lm": use_lm, "width": width, "lever": name, "ms_per_utt": ms,
                                       "speedup": base_ms / ms, "agreement_with_default": agree})
             rows.append(["yes" if use_lm else "no", name, f"{ms:.3f}", f"{base_ms / ms:.2f}x", f"{agree * 100:.1f}%"])
-    print(table(rows))
+    say(table(rows))
 
 
 def bench_threads(args, vocab, log_probs, results):
@@ -295,7 +305,7 @@ def bench_threads(args, vocab, log_probs, results):
                                    "load": load_note()})
         rows.append(["yes" if use_lm else "no", f"{wall[1]:.4f}", f"{wall[2]:.4f}", f"{wall[1] / wall[2]:.2f}x",
                      f"{cpu[1]:.3f} / {cpu[2]:.3f}"])
-    print(table(rows))
+    say(table(rows))
 
 
 MEMORY_CHILD = r"""
@@ -340,7 +350,7 @@ def bench_memory(args, results):
         data = json.loads(line[-1])
         results["memory"].append(data)
         rows.append([name, f"{data['peak_mb']:.1f}"])
-    print(table(rows))
+    say(table(rows))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -357,6 +367,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-lm-only", action="store_true", help="skip the LM configurations")
     parser.add_argument("--quick", action="store_true", help="16 utterances, width 100, no memory section")
     parser.add_argument("--json", type=Path, help="also write all numbers here")
+    parser.add_argument("--markdown", type=Path, help="also write the report (with the command line) here")
     args = parser.parse_args(argv)
     if args.quick:
         args.utterances, args.widths, args.no_memory = 16, [100], True
@@ -364,24 +375,39 @@ def main(argv: list[str] | None = None) -> None:
         args.pyctcdecode_utterances = args.utterances
 
     started = time.perf_counter()
-    print(f"# bench_decoders: {args.utterances} utterances, widths {args.widths}, noise {args.noise}, {load_note()}")
+    say(f"# bench_decoders: {args.utterances} utterances, widths {args.widths}, noise {args.noise}, {load_note()}")
     vocab, log_probs, reference = load_inputs(args.utterances, args.noise, args.seed)
     results: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "peers": [], "levers": [], "threads": [],
                      "memory": [], "load_start": load_note()}
-    print("\n## Peers (single thread, interleaved)")
+    say("\n## Peers (single thread, interleaved)")
     bench_peers(args, vocab, log_probs, reference, results)
-    print(f"\n## Native speed levers (width {max(args.widths)}, agreement with the exact default)")
+    say(f"\n## Native speed levers (width {max(args.widths)}, agreement with the exact default)")
     bench_levers(args, vocab, log_probs, results)
-    print(f"\n## Batch of {len(log_probs)} on 1 vs 2 threads (width {max(args.widths)}; {load_note()})")
+    say(f"\n## Batch of {len(log_probs)} on 1 vs 2 threads (width {max(args.widths)}; {load_note()})")
     bench_threads(args, vocab, log_probs, results)
     if not args.no_memory:
-        print("\n## Peak memory (fresh subprocess each, 16 utterances)")
+        say("\n## Peak memory (fresh subprocess each, 16 utterances)")
         bench_memory(args, results)
     results["load_end"] = load_note()
     results["seconds"] = time.perf_counter() - started
-    print(f"\n# total {results['seconds']:.0f} s; {load_note()}")
+    say(f"\n# total {results['seconds']:.0f} s; {load_note()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    if args.markdown:
+        import platform
+
+        import numpy
+
+        command = "python benchmarks/bench_decoders.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        header = [
+            f"Command: `{command.strip()}`",
+            "",
+            f"Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python "
+            f"{platform.python_version()}, numpy {numpy.__version__}; {results['load_start']} at the start, "
+            f"{results['load_end']} at the end.",
+            "",
+        ]
+        args.markdown.write_text("\n".join(header + _REPORT) + "\n")
 
 
 if __name__ == "__main__":
