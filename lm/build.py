@@ -28,16 +28,20 @@ space and trims apostrophes at word edges. Blank lines are skipped. A literal ``
 counts as the unknown word; ``<s>`` and ``</s>`` inside the text are refused.
 
 Output is deterministic (sorted n-grams, fixed number format). Speed: pure Python,
-about 3 s for 30,000 sentences (330k words) at order 3 on one core.
+about 2 s for 30,000 sentences (313k words, order 3) and 5.5 s at order 5, on one core.
+On unpruned models the output equals KenLM's ``lmplz`` to 1e-6 (discounts included);
+with ``prune_singletons`` the kept n-grams are the same as ``lmplz --prune 0 1 1`` but
+their probabilities differ slightly (lmplz re-estimates after pruning, we renormalise
+backoff weights).
 
 Example:
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "tiny.arpa"
     >>> stats = build_arpa(["the cat sat", "the dog sat", "a cat ran"], out, order=2)
     >>> stats.counts, stats.vocabulary_size
-    ((10, 9), 10)
+    ((9, 10), 9)
     >>> out.read_text().splitlines()[:4]
-    ['\\\\data\\\\', 'ngram 1=10', 'ngram 2=9', '']
+    ['\\\\data\\\\', 'ngram 1=9', 'ngram 2=10', '']
 """
 
 from __future__ import annotations
