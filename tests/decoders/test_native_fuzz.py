@@ -129,3 +129,61 @@ def test_native_decoder_returns_hypotheses_or_an_input_error(logits, lengths, be
     for hyps in result:
         assert 1 <= len(hyps) <= nbest
         assert all("<unk>" not in h.text and not math.isnan(h.score) for h in hyps)
+
+
+# ---------------------------------------------------------------- differential: native == pyctcdecode 0.5
+CHAR_LABELS = ["", " ", "l", "o", "k", "i", "n", "g", "a", "t", "e"]
+BPE_LABELS = ["", "\u2581lo", "ok", "ing", "\u2581on", "\u2581a", "\u2581", "li", "ttle", "\u2581x", "e\u2581"]
+
+
+@pytest.fixture(scope="module")
+def reference_lm(shared):
+    kenlm = pytest.importorskip("kenlm")
+    from pyctcdecode.language_model import load_unigram_set_from_arpa
+
+    path = str(shared.path("kenlm/test.arpa"))
+    return path, kenlm.Model(path), load_unigram_set_from_arpa(path), _native.NgramLM(path)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bpe=st.booleans(),
+    vocab_size=st.integers(3, 11),
+    frames=st.integers(1, 20),
+    scale=st.sampled_from([1.0, 3.0, 6.0]),
+    seed=st.integers(0, 2**32 - 1),
+    use_lm=st.booleans(),
+    hotwords=st.sampled_from([None, ["look", "on"], ["a"], ["lit"]]),
+    width=st.sampled_from([1, 3, 10, 50]),
+    prune=st.sampled_from([-10.0, -1000.0, -3.0]),
+    token_min=st.sampled_from([-5.0, -1000.0, -2.0]),
+)
+def test_native_nbest_texts_scores_and_frames_equal_pyctcdecode(
+    reference_lm, bpe, vocab_size, frames, scale, seed, use_lm, hotwords, width, prune, token_min
+):
+    import logging
+
+    from pyctcdecode.alphabet import Alphabet
+    from pyctcdecode.decoder import BeamSearchDecoderCTC
+    from pyctcdecode.language_model import LanguageModel
+
+    logging.getLogger("pyctcdecode").setLevel(logging.ERROR)
+    use_lm = use_lm and not bpe
+    labels = (BPE_LABELS if bpe else CHAR_LABELS)[:vocab_size]
+    x = np.random.default_rng(seed).normal(0, scale, (frames, vocab_size)).astype(np.float32)
+    x = x - np.log(np.exp(x).sum(1, keepdims=True))
+    _, kenlm_model, unigrams, native_lm = reference_lm
+    language_model = LanguageModel(kenlm_model, unigrams, alpha=0.5, beta=1.0, unk_score_offset=-10.0) if use_lm else None
+    want = BeamSearchDecoderCTC(Alphabet(labels, bpe), language_model).decode_beams(
+        x, beam_width=width, beam_prune_logp=prune, token_min_logp=token_min, hotwords=hotwords, hotword_weight=7.0
+    )
+    options = _native.DecodeOptions()
+    options.beam_width, options.beam_prune_logp, options.token_min_logp = width, prune, token_min
+    options.hotwords = [w for h in hotwords or [] for w in h.split()]
+    options.hotword_weight, options.nbest = 7.0, 10_000
+    got = _native.decode_batch(
+        [x], labels, 0, -1 if bpe else 1, bpe, options, native_lm if use_lm else None, None, None, 0.5, 1.0, -10.0, 1
+    )[0]
+    assert [" ".join(b[0].split()) for b in got] == [b[0] for b in want]
+    assert [[f for _, f in zip(b[0].split(), b[1])] for b in got] == [[f for _, f in b[2]] for b in want]
+    assert [b[3] for b in got] == pytest.approx([b[4] for b in want], abs=1e-3)
