@@ -191,10 +191,10 @@ class PyctcdecodeDecoder(DecoderBase):
         )
 
     def _lm_log_prob(self, text: str) -> float:
-        if self._lm is None or not text:
+        """Unweighted LM log-prob of the final text, ``</s>`` included (an empty text scores ``</s>`` alone)."""
+        if self._lm is None:
             return 0.0
-        scorer = getattr(self._lm, "sentence_log_prob", None)
-        return float(scorer(text)) if scorer is not None else 0.0
+        return float(self._lm.sentence_log_prob(text))
 
     # ---------------------------------------------------------------- decoding
     def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:

@@ -217,3 +217,19 @@ def test_pyctcdecode_language_model_reports_the_lm_case(wav2vec2, libri_lm):
     assert case == "lower" and adapter.order == 3
     assert adapter.sentence_log_prob("THE CAT") == pytest.approx(libri_lm.score_sentence("the cat"))
     assert math.isfinite(adapter.sentence_log_prob(""))
+
+
+def test_an_empty_hypothesis_gets_the_end_of_sentence_lm_score(wav2vec2, libri_lm):
+    vocab = wav2vec2[0]
+    blanks = np.full((3, len(vocab)), -20.0, np.float32)
+    blanks[:, vocab.blank] = 0.0
+    hyp = build_decoder("pyctcdecode", vocab, lm=libri_lm, num_workers=1).decode(blanks)[0][0]
+    assert hyp.text == "" and hyp.lm_score == pytest.approx(libri_lm.end(libri_lm.begin()))
+
+
+def test_an_lm_whose_words_the_vocabulary_can_rarely_spell_warns(wav2vec2):
+    class MostlyGreek(PrefersWhereBy):
+        unigrams = ("THE",) + tuple(f"Λ{i}" for i in range(99))
+
+    with pytest.warns(UserWarning, match="only 1 of the 100 words of MostlyGreek"):
+        build_decoder("pyctcdecode", wav2vec2[0], lm=MostlyGreek())

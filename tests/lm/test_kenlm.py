@@ -118,3 +118,26 @@ def test_unigrams_can_be_given_for_a_model(shared, tmp_path):
     words.write_text("looking\non\n")
     lm = KenLM(shared.path("kenlm/test.arpa"), unigrams=words)
     assert lm.unigrams == ("looking", "on")
+
+
+def test_the_vocabulary_stored_at_the_end_of_a_kenlm_binary_is_read(tmp_path):
+    from ctcdecode_kit.lm.kenlm_model import _read_binary_vocabulary
+
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\x00" + bytes(range(256)) * 8
+                     + b"<unk>\x00<s>\x00</s>\x00cat\x00mat\x00")
+    assert _read_binary_vocabulary(path) == ("cat", "mat")
+
+
+def test_a_real_kenlm_binary_scores_like_its_arpa_and_gives_its_words(shared, tmp_path, kenlm_test):
+    import shutil
+    import subprocess
+
+    tool = shutil.which("build_binary")
+    if tool is None:
+        pytest.skip("KenLM's build_binary is not on the PATH (see lm/recipes/README.md)")
+    binary = tmp_path / "test.bin"
+    subprocess.run([tool, str(shared.path("kenlm/test.arpa")), str(binary)], check=True, capture_output=True)
+    lm = KenLM(binary)
+    assert sorted(lm.unigrams) == sorted(kenlm_test.unigrams) and lm.case == "lower"
+    assert lm.score_sentence("looking on a little") == pytest.approx(kenlm_test.score_sentence("looking on a little"))
