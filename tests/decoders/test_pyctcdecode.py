@@ -70,7 +70,6 @@ def test_hypothesis_tokens_spell_the_text(shared):
     assert vocab.text(hyp.tokens) == hyp.text
 
 
-@pytest.mark.xfail(reason="pyctcdecode's ARPA unigram reader misses most words; fixed with the LM module", strict=False)
 def test_kenlm_path_is_used_with_case_mapping(shared):
     vocab = shared.wav2vec2_vocab()
     decoder = build_decoder(
