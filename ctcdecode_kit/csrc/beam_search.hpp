@@ -176,45 +176,49 @@ class NativeScorer final : public WordScorer {
   std::unordered_map<uint64_t, std::pair<float, int32_t>> cache_;
 };
 
-// uint64 -> uint32 open-addressing map (key 0 is reserved as empty).
+// uint64 -> uint32 open-addressing map (key 0 is reserved as empty); key and value share
+// a slot so that a lookup touches one cache line.
 class FlatMap {
  public:
   FlatMap() { rehash(1024); }
   void clear() {
     if (size_ == 0) return;
-    std::fill(keys_.begin(), keys_.end(), 0);
+    for (Slot& slot : slots_) slot.key = 0;
     size_ = 0;
   }
   // Returns {slot value pointer, inserted}.
   std::pair<uint32_t*, bool> emplace(uint64_t key, uint32_t value) {
-    if ((size_ + 1) * 4 > keys_.size() * 3) rehash(keys_.size() * 2);
-    size_t i = mix64(key) & mask_;
-    while (keys_[i] != 0) {
-      if (keys_[i] == key) return {&vals_[i], false};
+    if ((size_ + 1) * 4 > slots_.size() * 3) rehash(slots_.size() * 2);
+    size_t i = (key * 0x9e3779b97f4a7c15ULL) >> shift_;
+    while (slots_[i].key != 0) {
+      if (slots_[i].key == key) return {&slots_[i].value, false};
       i = (i + 1) & mask_;
     }
-    keys_[i] = key;
-    vals_[i] = value;
+    slots_[i].key = key;
+    slots_[i].value = value;
     ++size_;
-    return {&vals_[i], true};
+    return {&slots_[i].value, true};
   }
 
  private:
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t value = 0;
+  };
   void rehash(size_t cap) {
-    std::vector<uint64_t> ok;
-    std::vector<uint32_t> ov;
-    ok.swap(keys_);
-    ov.swap(vals_);
-    keys_.assign(cap, 0);
-    vals_.assign(cap, 0);
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(cap, Slot{});
     mask_ = cap - 1;
+    shift_ = 64;
+    for (size_t c = cap; c > 1; c >>= 1) --shift_;
     size_ = 0;
-    for (size_t i = 0; i < ok.size(); ++i)
-      if (ok[i] != 0) emplace(ok[i], ov[i]);
+    for (const Slot& slot : old)
+      if (slot.key != 0) emplace(slot.key, slot.value);
   }
-  std::vector<uint64_t> keys_;
-  std::vector<uint32_t> vals_;
+  std::vector<Slot> slots_;
   size_t mask_ = 0, size_ = 0;
+  int shift_ = 54;
 };
 
 // (text, part, last) -> index of the merged beam; cleared every frame in O(used).
@@ -228,8 +232,9 @@ class MergeMap {
   // Returns the index stored for the key, or stores `idx` and returns kEmpty.
   uint32_t find_or_insert(uint32_t text, uint32_t part, int32_t last, uint32_t idx) {
     if ((used_.size() + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
-    uint64_t h = mix64((static_cast<uint64_t>(text) << 32 | part) ^ (static_cast<uint64_t>(static_cast<uint32_t>(last)) * 0x9e3779b97f4a7c15ULL));
-    size_t i = h & mask_;
+    uint64_t h = (static_cast<uint64_t>(text) * 0x9e3779b97f4a7c15ULL) ^ (static_cast<uint64_t>(part) * 0xc2b2ae3d27d4eb4fULL) ^
+                 (static_cast<uint64_t>(static_cast<uint32_t>(last)) * 0x165667b19e3779f9ULL);
+    size_t i = (h >> 32) & mask_;
     while (slots_[i].idx != kEmpty) {
       Slot& s = slots_[i];
       if (s.text == text && s.part == part && s.last == last) return s.idx;
@@ -562,21 +567,21 @@ class BeamSearch {
       if (sc > max_score) max_score = sc;
     }
     const double floor = max_score + opt_.beam_prune_logp;
-    idx_.clear();
+    ranked_.clear();
     for (size_t i = 0; i < n; ++i)
-      if (merged_[i].score >= floor) idx_.push_back(static_cast<uint32_t>(i));
-    auto better = [&](uint32_t a, uint32_t b) {
-      const double sa = merged_[a].score, sb = merged_[b].score;
-      return sa > sb || (sa == sb && a < b);
+      if (merged_[i].score >= floor) ranked_.emplace_back(merged_[i].score, static_cast<uint32_t>(i));
+    // heapq.nlargest order: score descending, ties in insertion order.
+    auto better = [](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
     };
-    const size_t keep = std::min<size_t>(idx_.size(), static_cast<size_t>(opt_.beam_width));
-    if (keep < idx_.size()) {
-      std::nth_element(idx_.begin(), idx_.begin() + keep, idx_.end(), better);
-      idx_.resize(keep);
+    const size_t keep = std::min<size_t>(ranked_.size(), static_cast<size_t>(opt_.beam_width));
+    if (keep < ranked_.size()) {
+      std::nth_element(ranked_.begin(), ranked_.begin() + keep, ranked_.end(), better);
+      ranked_.resize(keep);
     }
-    std::sort(idx_.begin(), idx_.end(), better);
+    if (!std::is_sorted(ranked_.begin(), ranked_.end(), better)) std::sort(ranked_.begin(), ranked_.end(), better);
     beams.clear();
-    for (uint32_t i : idx_) beams.push_back(merged_[i]);
+    for (const auto& r : ranked_) beams.push_back(merged_[r.second]);
   }
 
   std::vector<OutputBeam> finish(std::vector<Beam>& beams) {
@@ -631,7 +636,7 @@ class BeamSearch {
   MergeMap merge_;
   std::vector<Beam> merged_;
   std::vector<uint32_t> merged_text_;
-  std::vector<uint32_t> idx_;
+  std::vector<std::pair<double, uint32_t>> ranked_;
   PySetOrder set_order_;
   bool force_next_break_ = false;
 };
