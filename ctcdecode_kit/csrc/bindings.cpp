@@ -246,6 +246,10 @@ PYBIND11_MODULE(_native, m) {
              return new NgramLM(path);
            }),
            py::arg("path"))
+      .def("save_binary", [](const NgramLM& lm, const std::string& path) {
+             py::gil_scoped_release release;
+             lm.save_binary(path);
+           }, py::arg("path"))
       .def_property_readonly("order", &NgramLM::order)
       .def_property_readonly("vocab_size", &NgramLM::vocab_size)
       .def_property_readonly("counts", &NgramLM::counts)

@@ -79,6 +79,42 @@ class NgramTable {
   NgramEntry* find_mut(uint64_t h) { return const_cast<NgramEntry*>(static_cast<const NgramTable*>(this)->find(h)); }
   size_t size() const { return size_; }
 
+  void write(std::ostream& out) const {
+    uint64_t cap = keys_.size(), n = size_;
+    out.write(reinterpret_cast<const char*>(&cap), sizeof cap);
+    out.write(reinterpret_cast<const char*>(&n), sizeof n);
+    out.write(reinterpret_cast<const char*>(keys_.data()), static_cast<std::streamsize>(cap * sizeof(uint64_t)));
+    for (const NgramEntry& e : vals_) write_entry(out, e);
+  }
+  bool read(std::istream& in, size_t expected) {
+    uint64_t cap = 0, n = 0;
+    in.read(reinterpret_cast<char*>(&cap), sizeof cap);
+    in.read(reinterpret_cast<char*>(&n), sizeof n);
+    if (!in || cap == 0 || (cap & (cap - 1)) != 0 || n >= cap || n > expected || cap > 8 * expected + 64) return false;
+    keys_.resize(cap);
+    vals_.resize(cap);
+    in.read(reinterpret_cast<char*>(keys_.data()), static_cast<std::streamsize>(cap * sizeof(uint64_t)));
+    for (NgramEntry& e : vals_)
+      if (!read_entry(in, e)) return false;
+    mask_ = cap - 1;
+    size_ = n;
+    return static_cast<bool>(in);
+  }
+  static void write_entry(std::ostream& out, const NgramEntry& e) {
+    char flag = e.extends ? 1 : 0;
+    out.write(reinterpret_cast<const char*>(&e.prob), sizeof e.prob);
+    out.write(reinterpret_cast<const char*>(&e.backoff), sizeof e.backoff);
+    out.write(&flag, 1);
+  }
+  static bool read_entry(std::istream& in, NgramEntry& e) {
+    char flag = 0;
+    in.read(reinterpret_cast<char*>(&e.prob), sizeof e.prob);
+    in.read(reinterpret_cast<char*>(&e.backoff), sizeof e.backoff);
+    in.read(&flag, 1);
+    e.extends = flag != 0;
+    return static_cast<bool>(in);
+  }
+
  private:
   void grow() {
     std::vector<uint64_t> old_keys;
@@ -118,7 +154,46 @@ class NgramLM {
  public:
   static constexpr WordId kUnk = 0;
 
-  explicit NgramLM(const std::string& path) { load_arpa(path); }
+  static constexpr char kMagic[9] = "CKITLM01";
+
+  // Reads an ARPA file, or a binary file written by save_binary (recognised by its magic).
+  explicit NgramLM(const std::string& path) {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) throw std::runtime_error("cannot open language model file '" + path + "'");
+    char head[8] = {};
+    probe.read(head, 8);
+    if (probe.gcount() == 8 && std::memcmp(head, kMagic, 8) == 0)
+      load_binary(path);
+    else
+      load_arpa(path);
+  }
+
+  // A binary image of the model: loads several times faster than parsing the ARPA text.
+  void save_binary(const std::string& path) const {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write '" + path + "'");
+    out.write(kMagic, 8);
+    int32_t order = order_;
+    out.write(reinterpret_cast<const char*>(&order), sizeof order);
+    for (size_t c : counts_) {
+      uint64_t v = c;
+      out.write(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+    out.write(reinterpret_cast<const char*>(&bos_), sizeof bos_);
+    out.write(reinterpret_cast<const char*>(&eos_), sizeof eos_);
+    uint64_t n = words_.size();
+    out.write(reinterpret_cast<const char*>(&n), sizeof n);
+    for (size_t i = 0; i < words_.size(); ++i) {
+      uint32_t len = static_cast<uint32_t>(words_[i].size());
+      out.write(reinterpret_cast<const char*>(&len), sizeof len);
+      out.write(words_[i].data(), len);
+      NgramTable::write_entry(out, unigrams_[i]);
+      char listed = listed_[i] ? 1 : 0;
+      out.write(&listed, 1);
+    }
+    for (int k = 2; k <= order_; ++k) tables_[k].write(out);
+    if (!out) throw std::runtime_error("writing '" + path + "' failed");
+  }
 
   int order() const { return order_; }
   size_t vocab_size() const { return unigrams_.size(); }
@@ -235,6 +310,52 @@ class NgramLM {
     std::ostringstream msg;
     msg << "ARPA file '" << path << "' line " << line << ": " << what;
     throw std::invalid_argument(msg.str());
+  }
+
+  void load_binary(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    auto bad = [&](const char* what) {
+      throw std::invalid_argument("binary language model '" + path + "' is corrupt or truncated (" + what + ")");
+    };
+    char head[8];
+    in.read(head, 8);
+    int32_t order = 0;
+    in.read(reinterpret_cast<char*>(&order), sizeof order);
+    if (!in || order < 1 || order > kMaxOrder) bad("order");
+    order_ = order;
+    for (int k = 0; k < order_; ++k) {
+      uint64_t v = 0;
+      in.read(reinterpret_cast<char*>(&v), sizeof v);
+      counts_.push_back(static_cast<size_t>(v));
+    }
+    in.read(reinterpret_cast<char*>(&bos_), sizeof bos_);
+    in.read(reinterpret_cast<char*>(&eos_), sizeof eos_);
+    uint64_t n = 0;
+    in.read(reinterpret_cast<char*>(&n), sizeof n);
+    if (!in || n == 0 || n > counts_[0] + 3 || bos_ >= n || eos_ >= n) bad("vocabulary");
+    words_.resize(n);
+    unigrams_.resize(n);
+    listed_.assign(n, false);
+    vocab_.reserve(n * 2);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint32_t len = 0;
+      in.read(reinterpret_cast<char*>(&len), sizeof len);
+      if (!in || len > (1u << 20)) bad("word");
+      words_[i].resize(len);
+      in.read(&words_[i][0], len);
+      if (!NgramTable::read_entry(in, unigrams_[i])) bad("unigram");
+      char listed = 0;
+      in.read(&listed, 1);
+      listed_[i] = listed != 0;
+      vocab_.emplace(words_[i], static_cast<WordId>(i));
+    }
+    if (!in || words_[kUnk] != "<unk>") bad("unigrams");
+    tables_.resize(order_ + 1);
+    for (int k = 2; k <= order_; ++k)
+      if (!tables_[k].read(in, counts_[k - 1])) bad("n-gram table");
+    for (WordId id = 1; id < words_.size(); ++id)
+      if (listed_[id]) listed_sorted_.push_back(words_[id]);
+    std::sort(listed_sorted_.begin(), listed_sorted_.end());
   }
 
   WordId add_word(const std::string& w) {
@@ -389,6 +510,9 @@ class NgramLM {
     }
     if (bos_ == kUnk) bos_ = add_word("<s>");
     if (eos_ == kUnk) eos_ = add_word("</s>");
+    // pyctcdecode refuses a file without a single 3-field unigram line; we treat every word as known.
+    if (std::find(listed_.begin() + 1, listed_.end(), true) == listed_.end())
+      std::fill(listed_.begin() + 1, listed_.end(), true);
     for (WordId id = 1; id < words_.size(); ++id)
       if (listed_[id]) listed_sorted_.push_back(words_[id]);
     std::sort(listed_sorted_.begin(), listed_sorted_.end());

@@ -198,6 +198,23 @@ def test_arpa_lm_protocol_states_chain_like_kenlm(shared):
     assert "looking" in lm and "zzqx" not in lm
 
 
+def test_binary_image_of_an_arpa_lm_scores_and_decodes_the_same(shared, libri_lm, tmp_path):
+    image = libri_lm.save_binary(tmp_path / "libri.ckbin")
+    reloaded = ArpaLM(image)
+    sentence = "the cat sat on the mat zzqx of".split()
+    assert reloaded.log10_scores(sentence) == libri_lm.log10_scores(sentence)
+    assert reloaded.listed_unigrams() == libri_lm.listed_unigrams() and reloaded.order == 3
+    vocab, logits = shared.wav2vec2_vocab(), shared.wav2vec2_logits()
+    assert (
+        build_decoder("native", vocab, beam_width=20, lm=str(image)).decode(logits)[0][0]
+        == build_decoder("native", vocab, beam_width=20, lm=libri_lm).decode(logits)[0][0]
+    )
+    corrupt = tmp_path / "corrupt.ckbin"
+    corrupt.write_bytes(image.read_bytes()[:5000])
+    with pytest.raises(FileFormatError, match="corrupt or truncated"):
+        ArpaLM(corrupt)
+
+
 def test_arpa_lm_refuses_a_missing_or_non_arpa_file(tmp_path):
     with pytest.raises(MissingFileError, match="does not exist"):
         ArpaLM(tmp_path / "none.arpa")
