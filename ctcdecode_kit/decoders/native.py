@@ -156,6 +156,26 @@ def _usable(x: np.ndarray, refuse_probs: bool) -> bool:
     return True
 
 
+def _native_twin(lm: Any) -> ArpaLM | None:
+    """An :class:`ArpaLM` equivalent to a ``ctcdecode_kit.lm.KenLM`` over a plain ARPA file, else None."""
+    if type(lm).__name__ != "KenLM" or not type(lm).__module__.startswith("ctcdecode_kit.lm"):
+        return None
+    path, unigrams = getattr(lm, "path", None), getattr(lm, "unigrams", None)
+    if not isinstance(path, Path) or not path.is_file() or unigrams is None:
+        return None
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":  # gzipped: read through KenLM
+            return None
+    try:
+        twin = ArpaLM(path)
+    except (FileFormatError, MissingFileError):
+        return None
+    # The kit's unigram list is every word but <s>, </s>, <unk>; a custom list keeps the callbacks.
+    if len(unigrams) != twin._model.vocab_size - 3 or twin.order != lm.order:
+        return None
+    return twin
+
+
 def _detect_case(words: Sequence[str]) -> str | None:
     upper = sum(1 for w in words if w.isupper())
     lower = sum(1 for w in words if w.islower())
@@ -176,8 +196,11 @@ class NativeDecoder(DecoderBase):
     Args:
         vocabulary: output vocabulary.
         beam_width: beams kept per frame (1..10000).
-        lm: None, a path to an ARPA file, an :class:`ArpaLM`, or a Python language model
-            (``begin``/``score``/``end``, natural logs).
+        lm: None, a path to an ARPA file (or an :meth:`ArpaLM.save_binary` image), an
+            :class:`ArpaLM`, or any :class:`ctcdecode_kit.lm.LanguageModel` (``begin`` /
+            ``score`` / ``end``, natural logs), called back with the GIL held. A
+            :class:`ctcdecode_kit.lm.KenLM` over a plain ARPA file is read natively instead
+            (same scores, no callbacks).
         alpha: LM weight; beta: bonus per word; unk_score_offset: log10 offset for a word
             outside the LM's unigram set (pyctcdecode's units).
         hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case).
@@ -244,6 +267,7 @@ class NativeDecoder(DecoderBase):
         if not all(isinstance(h, str) for h in hotwords):
             raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
         self._py_lm_unigrams: Any = None
+        self._force_kit_rules = False
         self._native_lm, self._py_lm, self._case = self._make_lm(lm, lm_case)
         self._labels = pyctcdecode_labels(vocabulary, self._case)
         options = _native.DecodeOptions()
@@ -255,7 +279,7 @@ class NativeDecoder(DecoderBase):
         options.hotword_weight = _check_number("hotword_weight", hotword_weight)
         options.hotwords = [w for h in hotwords for w in self._lm_text(h.strip()).split()]
         options.lm_cache = bool(lm_cache)
-        options.kit_lm_rules = lm_rules == "kit"
+        options.kit_lm_rules = lm_rules == "kit" or self._force_kit_rules
         self.lm_rules = lm_rules
         self._options = options
         skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
@@ -276,6 +300,10 @@ class NativeDecoder(DecoderBase):
         if isinstance(lm, ArpaLM):
             case = _detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
             return lm, None, case
+        twin = _native_twin(lm)
+        if twin is not None:  # a kit KenLM over a plain ARPA file: same scores, no callbacks
+            self._force_kit_rules = True
+            return twin, None, lm.case if lm_case == "auto" else lm_case
         missing = [name for name in ("begin", "score", "end") if not callable(getattr(lm, name, None))]
         if missing:
             raise LanguageModelError(

@@ -396,3 +396,20 @@ def _all_unigrams(path):
             if word not in ("<s>", "</s>", "<unk>"):
                 words.append(word)
     return words
+
+
+def test_a_kit_kenlm_object_is_decoded_natively_with_the_callback_paths_answers(shared, noisy_batch):
+    lm_module = pytest.importorskip("ctcdecode_kit.lm")
+    kit_lm = lm_module.KenLM(shared.path("librispeech-lm/3-gram.pruned.arpa"))
+    vocab = shared.wav2vec2_vocab()
+    fast = build_decoder("native", vocab, beam_width=16, lm=kit_lm)
+    assert fast._native_lm is not None and fast._py_lm is None
+
+    class Opaque:  # the same model, only reachable through the protocol
+        order, unigrams, case = kit_lm.order, kit_lm.unigrams, kit_lm.case
+        begin, score, end = kit_lm.begin, kit_lm.score, kit_lm.end
+
+    slow = build_decoder("native", vocab, beam_width=16, lm=Opaque())
+    want, have = slow.decode(noisy_batch[:3], nbest=2), fast.decode(noisy_batch[:3], nbest=2)
+    assert [[h.text for h in hyps] for hyps in have] == [[h.text for h in hyps] for hyps in want]
+    assert [h[0].score for h in have] == pytest.approx([h[0].score for h in want], abs=1e-4)
