@@ -52,6 +52,8 @@ struct DecodeOptions {
   bool lm_cache = true;
   bool kit_lm_rules = false;  // fuse like ctcdecode_kit.lm.PyctcdecodeLM instead of pyctcdecode 0.5
   bool normalize = true;      // log-softmax each frame first (as pyctcdecode's decode_beams does)
+  bool prune_history = false; // pyctcdecode's prune_history: one beam per (last n-1 words, part, last)
+  int history_order = 1;      // the LM order used by prune_history (1 without an LM)
   int nbest = 1;
 };
 
@@ -581,7 +583,37 @@ class BeamSearch {
     }
     if (!std::is_sorted(ranked_.begin(), ranked_.end(), better)) std::sort(ranked_.begin(), ranked_.end(), better);
     beams.clear();
+    if (opt_.prune_history && !eos) {
+      prune_history(beams);
+      return;
+    }
     for (const auto& r : ranked_) beams.push_back(merged_[r.second]);
+  }
+
+  // pyctcdecode's _prune_history: keep the first (best) beam of each
+  // (last max(1, order - 1) words, partial word, last token).
+  void prune_history(std::vector<Beam>& beams) {
+    const int keep_words = std::max(1, opt_.history_order - 1);
+    std::unordered_map<uint64_t, std::vector<size_t>> seen;
+    std::vector<std::vector<uint32_t>> keys;
+    for (const auto& r : ranked_) {
+      const Beam& b = merged_[r.second];
+      std::vector<uint32_t> key;
+      for (uint32_t tx = b.text; tx != 0 && static_cast<int>(key.size()) < keep_words; tx = texts_[tx].parent)
+        key.push_back(texts_[tx].word);
+      key.push_back(0xffffffffu);
+      key.push_back(b.part);
+      key.push_back(static_cast<uint32_t>(b.last));
+      uint64_t h = 0x12345;
+      for (uint32_t k : key) h = mix64(h ^ k);
+      auto& bucket = seen[h];
+      bool dup = false;
+      for (size_t i : bucket) dup = dup || keys[i] == key;
+      if (dup) continue;
+      bucket.push_back(keys.size());
+      keys.push_back(std::move(key));
+      beams.push_back(b);
+    }
   }
 
   std::vector<OutputBeam> finish(std::vector<Beam>& beams) {

@@ -238,6 +238,8 @@ PYBIND11_MODULE(_native, m) {
       .def_readwrite("lm_cache", &DecodeOptions::lm_cache)
       .def_readwrite("kit_lm_rules", &DecodeOptions::kit_lm_rules)
       .def_readwrite("normalize", &DecodeOptions::normalize)
+      .def_readwrite("prune_history", &DecodeOptions::prune_history)
+      .def_readwrite("history_order", &DecodeOptions::history_order)
       .def_readwrite("nbest", &DecodeOptions::nbest);
 
   py::class_<NgramLM>(m, "NgramLM")

@@ -206,6 +206,8 @@ class NativeDecoder(DecoderBase):
         hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case).
         beam_prune_logp: drop beams this far below the best (log).
         token_min_logp: tokens below this log-prob are skipped unless they are a frame's argmax.
+        prune_history: keep one beam per (last LM-order - 1 words, partial word, last token),
+            as pyctcdecode's option of the same name (faster, less diverse n-best).
         token_top_k: at most this many candidate tokens per frame (None: no limit).
         blank_skip_threshold: decode a frame as blank-only when the blank is its argmax with at
             least this probability (None: off).
@@ -236,6 +238,7 @@ class NativeDecoder(DecoderBase):
         hotword_weight: float = 10.0,
         beam_prune_logp: float = -10.0,
         token_min_logp: float = -5.0,
+        prune_history: bool = False,
         token_top_k: int | None = None,
         blank_skip_threshold: float | None = None,
         lm_cache: bool = True,
@@ -279,6 +282,9 @@ class NativeDecoder(DecoderBase):
         options.hotword_weight = _check_number("hotword_weight", hotword_weight)
         options.hotwords = [w for h in hotwords for w in self._lm_text(h.strip()).split()]
         options.lm_cache = bool(lm_cache)
+        options.prune_history = bool(prune_history)
+        lm_object = self._native_lm or self._py_lm
+        options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
         options.kit_lm_rules = lm_rules == "kit" or self._force_kit_rules
         self.lm_rules = lm_rules
         self._options = options

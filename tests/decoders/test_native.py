@@ -79,7 +79,12 @@ def test_noisy_batch_with_the_librispeech_lm_matches_the_pyctcdecode_library(sha
         pyctcdecode_labels(vocab, "lower"), kenlm_model_path=str(libri_lm_path), alpha=0.5, beta=1.0
     )
     decoder = build_decoder("native", vocab, beam_width=30, lm=str(libri_lm_path), alpha=0.5, beta=1.0)
+    pruned = build_decoder("native", vocab, beam_width=30, lm=str(libri_lm_path), prune_history=True)
     got = decoder.decode(noisy_batch, nbest=3)
+    got_pruned = pruned.decode(noisy_batch[:2], nbest=3)
+    for log_probs, have in zip(torch.log_softmax(torch.from_numpy(noisy_batch[:2]), -1).numpy(), got_pruned):
+        want = reference.decode_beams(log_probs, beam_width=30, prune_history=True)[:3]
+        assert [h.text for h in have] == [_strip_private(b[0]).upper() for b in want]
     for log_probs, have in zip(torch.log_softmax(torch.from_numpy(noisy_batch), -1).numpy(), got):
         want = reference.decode_beams(log_probs, beam_width=30)[:3]
         assert [h.text for h in have] == [_strip_private(b[0]).upper() for b in want]

@@ -157,9 +157,10 @@ def reference_lm(shared):
     width=st.sampled_from([1, 3, 10, 50]),
     prune=st.sampled_from([-10.0, -1000.0, -3.0]),
     token_min=st.sampled_from([-5.0, -1000.0, -2.0]),
+    prune_history=st.booleans(),
 )
 def test_native_nbest_texts_scores_and_frames_equal_pyctcdecode(
-    reference_lm, bpe, vocab_size, frames, scale, seed, use_lm, hotwords, width, prune, token_min
+    reference_lm, bpe, vocab_size, frames, scale, seed, use_lm, hotwords, width, prune, token_min, prune_history
 ):
     import logging
 
@@ -175,12 +176,14 @@ def test_native_nbest_texts_scores_and_frames_equal_pyctcdecode(
     _, kenlm_model, unigrams, native_lm = reference_lm
     language_model = LanguageModel(kenlm_model, unigrams, alpha=0.5, beta=1.0, unk_score_offset=-10.0) if use_lm else None
     want = BeamSearchDecoderCTC(Alphabet(labels, bpe), language_model).decode_beams(
-        x, beam_width=width, beam_prune_logp=prune, token_min_logp=token_min, hotwords=hotwords, hotword_weight=7.0
+        x, beam_width=width, beam_prune_logp=prune, token_min_logp=token_min, hotwords=hotwords, hotword_weight=7.0,
+        prune_history=prune_history,
     )
     options = _native.DecodeOptions()
     options.beam_width, options.beam_prune_logp, options.token_min_logp = width, prune, token_min
     options.hotwords = [w for h in hotwords or [] for w in h.split()]
     options.hotword_weight, options.nbest = 7.0, 10_000
+    options.prune_history, options.history_order = prune_history, native_lm.order if use_lm else 1
     got = _native.decode_batch(
         [x], labels, 0, -1 if bpe else 1, bpe, options, native_lm if use_lm else None, None, None, 0.5, 1.0, -10.0, 1
     )[0]
