@@ -164,6 +164,9 @@ class NgramLM {
     probe.read(head, 8);
     if (probe.gcount() == 8 && std::memcmp(head, kMagic, 8) == 0)
       load_binary(path);
+    else if (probe.gcount() == 8 && std::memcmp(head, "mmap lm ", 8) == 0)
+      throw std::invalid_argument("'" + path + "' is a KenLM binary file, which the native loader does not read; "
+                                  "pass the .arpa file, or a ctcdecode_kit.lm.KenLM object (slower callbacks)");
     else
       load_arpa(path);
   }

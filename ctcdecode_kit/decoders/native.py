@@ -2,19 +2,24 @@
 
 :class:`NativeDecoder` reproduces pyctcdecode 0.5's beam search step by step (same
 candidate tokens per frame, beam merging, word-boundary and partial-word LM scores,
-``beam_prune_logp``, end-of-sentence scoring, hotwords), so its top hypothesis matches
-the ``"pyctcdecode"`` backend's; it runs in compiled code with interned prefixes and
-cached LM states, and decodes a batch on ``num_workers`` threads with the GIL released.
+``beam_prune_logp``, ``prune_history``, end-of-sentence scoring, hotwords), so its n-best
+lists, scores and word frames match pyctcdecode's; it runs in compiled code with interned
+prefixes and cached LM states, and decodes a batch on ``num_workers`` threads with the GIL
+released (30-70x faster than pyctcdecode single-threaded, see benchmarks/RESULTS.md).
 
 ``lm=`` takes a path to an ARPA file (read by the native :class:`ArpaLM`, scores equal to
-KenLM's), an :class:`ArpaLM`, or any Python language model with ``begin()``,
-``score(state, word) -> (natural-log prob, state)`` and ``end(state)`` (called back with
-the GIL held; slower).
+KenLM's; also a :meth:`ArpaLM.save_binary` image), an :class:`ArpaLM`, a
+:class:`ctcdecode_kit.lm.KenLM` over an ARPA file (read natively), or any
+:class:`ctcdecode_kit.lm.LanguageModel` (called back with the GIL held; slower).
+``lm_rules`` picks the fusion rules for an ARPA file: ``"pyctcdecode"`` (default, its
+exact answers) or ``"kit"`` (the rules of :class:`ctcdecode_kit.lm.PyctcdecodeLM`, which
+the ``"pyctcdecode"`` backend uses with the kit's language models; every unigram counts as
+known, which matters for pruned LMs). Python language models always use the kit's rules.
 
 Speed levers, all off by default because they may change answers: ``token_top_k``
 (at most k candidate tokens per frame), ``blank_skip_threshold`` (a frame whose argmax is
 the blank with at least this probability is decoded as blank-only), a tighter
-``beam_prune_logp``; ``lm_cache`` (on) caches LM scores per (state, word).
+``beam_prune_logp``, ``prune_history``; ``lm_cache`` (on) caches LM scores per (state, word).
 
 Example:
     >>> import numpy as np
@@ -115,7 +120,7 @@ class ArpaLM:
         return float(self._model.sentence_score(list(words), bos, eos))
 
     def save_binary(self, path: str | Path) -> Path:
-        """Write a binary image of the model (loads several times faster than the ARPA text).
+        """Write a binary image of the model, loaded without parsing the ARPA text (for big models).
 
         ``ArpaLM(path)`` and ``lm=path`` recognise the file by its header.
 

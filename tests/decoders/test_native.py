@@ -231,6 +231,10 @@ def test_arpa_lm_refuses_a_missing_or_non_arpa_file(tmp_path):
     truncated.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\ta\n")
     with pytest.raises(FileFormatError, match="ends inside"):
         ArpaLM(truncated)
+    kenlm_binary = tmp_path / "lm.binary"
+    kenlm_binary.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\x00\x00\x01")
+    with pytest.raises(FileFormatError, match="KenLM binary"):
+        ArpaLM(kenlm_binary)
 
 
 # ---------------------------------------------------------------- Python LM callback path
