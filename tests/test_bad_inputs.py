@@ -40,6 +40,7 @@ class Row:
     cli: Callable[[Path], list[str]] | None = None
     needs_shared: bool = False
     cli_match: str | None = None  # when the CLI words it differently (e.g. names the file)
+    needs_model: bool = False  # tmp/"model" is then a tiny saved CTC model
 
 
 def _vocab():
@@ -79,6 +80,92 @@ def _npy(tmp: Path, array: np.ndarray, name: str = "x.npy") -> Path:
 
 def _decode_cli(path_fn: Callable[[Path], Path], *extra: str) -> Callable[[Path], list[str]]:
     return lambda tmp: ["decode", str(path_fn(tmp)), "--vocab", str(W2V / "vocab.json"), *extra]
+
+
+def _wav(tmp: Path, samples: np.ndarray, rate: int = 16000, name: str = "a.wav") -> Path:
+    import soundfile
+
+    path = tmp / name
+    soundfile.write(path, samples, rate, subtype="PCM_16")
+    return path
+
+
+def _truncated_wav(tmp: Path) -> Path:
+    path = _wav(tmp, np.zeros(16000, np.float32), name="full.wav")
+    data = path.read_bytes()
+    return _write(tmp, "cut.wav", data[: len(data) // 2])
+
+
+def _load_audio(path: Path) -> Any:
+    from ctcdecode_kit import load_audio
+
+    return load_audio(path)
+
+
+def _arpa(tmp: Path, text: str) -> Path:
+    return _write(tmp, "lm.arpa", text)
+
+
+def _wrong_rate(tmp: Path) -> Any:
+    from ctcdecode_kit import AcousticModel
+
+    return AcousticModel.from_pretrained(tmp / "model").logits([np.zeros(8000, np.float32)], sampling_rate=8000)
+
+
+GOOD_ARPA = (
+    "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1.0\t<s>\t-0.5\n-0.5\t</s>\n-0.7\thello\t-0.3\n\n"
+    "\\2-grams:\n-0.2\t<s> hello\n\n\\end\\\n"
+)
+
+
+def _kenlm(path: Path) -> Any:
+    from ctcdecode_kit.lm import KenLM
+
+    return KenLM(path)
+
+
+class _NaNLM:
+    order = 2
+
+    def begin(self):
+        return ()
+
+    def score(self, state, word):
+        return float("nan"), (word,)
+
+    def end(self, state):
+        return 0.0
+
+
+class _RaisingLM(_NaNLM):
+    def score(self, state, word):
+        raise RuntimeError("boom")
+
+
+class _IncompleteLM:
+    order = 2
+
+    def begin(self):
+        return ()
+
+
+def _fused(lm: Any) -> Any:
+    vocab = __import__("ctcdecode_kit").Vocabulary.from_labels(["<pad>", "|", "A", "B"])
+    logits = np.log(np.array([[0.1, 0.1, 0.7, 0.1], [0.7, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7]], np.float32))
+    from ctcdecode_kit import build_decoder
+
+    return build_decoder("pyctcdecode", vocab, lm=lm, num_workers=1).decode(logits)
+
+
+def _dataset(tmp: Path, trans: bytes) -> Any:
+    from ctcdecode_kit import load_dataset
+
+    folder = tmp / "data"
+    folder.mkdir(exist_ok=True)
+    _wav(folder, np.zeros(8000, np.float32), name="u1.wav")
+    (folder / "trans.txt").write_bytes(trans)
+    return load_dataset(folder)
+
 
 
 ROWS: list[Row] = [
@@ -121,6 +208,50 @@ ROWS: list[Row] = [
         cli=_decode_cli(lambda tmp: W2V / "121-121726-0000.npy", "-d", "beem"), needs_shared=True),
     Row("unknown decoder option", "refused listing the valid options", "InputError", "does not take option.*valid options",
         api=lambda tmp: _decode(_good(), name="pyctcdecode", beam_widht=3)),
+    # ---------------------------------------------------------------- audio
+    Row("missing audio file", "refused naming the file", "MissingFileError", "nope.wav.*does not exist",
+        api=lambda tmp: _load_audio(tmp / "nope.wav")),
+    Row("empty audio file (0 bytes)", "refused naming the file", "AudioError", "empty.wav",
+        api=lambda tmp: _load_audio(_write(tmp, "empty.wav", b""))),
+    Row("0-sample audio", "refused: no samples", "AudioError", "no samples|0 samples|empty",
+        api=lambda tmp: _load_audio(_wav(tmp, np.zeros(0, np.float32)))),
+    Row("truncated WAV", "refused (the header promises more data than the file has)", "AudioError", "cut.wav",
+        api=lambda tmp: _load_audio(_truncated_wav(tmp))),
+    Row("non-audio file", "refused naming the file", "AudioError", "notes.wav",
+        api=lambda tmp: _load_audio(_write(tmp, "notes.wav", "just some text, not audio\n" * 20))),
+    Row("stereo 44.1 kHz audio", "accepted: down-mixed to mono and resampled to 16 kHz", "", "",
+        api=lambda tmp: _load_audio(_wav(tmp, np.zeros((4410, 2), np.float32), rate=44100))),
+    Row("wrong-rate waveform given to the model", "refused unless resample=True", "InputError", "sampled at 8000 Hz.*expects 16000 Hz",
+        api=_wrong_rate, needs_model=True),
+    # ---------------------------------------------------------------- language models
+    Row("missing ARPA file", "refused naming the file", "MissingFileError", "nope.arpa",
+        api=lambda tmp: _kenlm(tmp / "nope.arpa"),
+        cli=lambda tmp: ["lm", "score", str(tmp / "nope.arpa"), "a b"]),
+    Row("empty ARPA file", "refused naming the file", "ArpaFormatError", "is empty",
+        api=lambda tmp: _kenlm(_arpa(tmp, "")),
+        cli=lambda tmp: ["lm", "score", str(_arpa(tmp, "")), "a b"]),
+    Row("ARPA without \\\\data\\\\ header", "refused naming line 1", "ArpaFormatError", "line 1",
+        api=lambda tmp: _kenlm(_arpa(tmp, "ngram 1=3\n" + GOOD_ARPA))),
+    Row("ARPA with wrong n-gram counts", "refused naming the section", "ArpaFormatError", "1-grams|count",
+        api=lambda tmp: _kenlm(_arpa(tmp, GOOD_ARPA.replace("ngram 1=3", "ngram 1=5")))),
+    Row("ARPA with a non-numeric score", "refused naming the line and the value", "ArpaFormatError", "'x0.5' is not a number",
+        api=lambda tmp: _kenlm(_arpa(tmp, GOOD_ARPA.replace("-0.7\thello", "x0.5\thello")))),
+    Row("LM with no overlap with the acoustic alphabet", "refused: every word would be unknown", "LanguageModelError",
+        "overlap|cannot spell|alphabet",
+        api=lambda tmp: _fused(str(_arpa(tmp, GOOD_ARPA.replace("hello", "\u00e9\u00e9"))))),
+    Row("custom LM returning NaN", "refused naming the LM, the word and the value", "LanguageModelError", "_NaNLM.*nan",
+        api=lambda tmp: _fused(_NaNLM())),
+    Row("custom LM raising", "wrapped naming the LM and the word", "LanguageModelError", "_RaisingLM.*boom",
+        api=lambda tmp: _fused(_RaisingLM())),
+    Row("custom LM missing a method", "refused naming the method", "LanguageModelError", "score",
+        api=lambda tmp: _fused(_IncompleteLM())),
+    # ---------------------------------------------------------------- datasets
+    Row("transcript naming missing audio", "refused listing every missing id at once", "DatasetError", "u2.*u3",
+        api=lambda tmp: _dataset(tmp, b"u1\tHELLO\nu2\tA\nu3\tB\n")),
+    Row("non-UTF-8 transcript", "refused naming the file and line", "FileFormatError", "trans.txt",
+        api=lambda tmp: _dataset(tmp, b"u1\tCAF\xe9\n")),
+    Row("empty reference", "refused (or kept with allow_empty_references=True)", "DatasetError", "empty",
+        api=lambda tmp: _dataset(tmp, b"u1\t\n")),
     # ---------------------------------------------------------------- files
     Row("missing logits file", "refused naming the file", "MissingFileError", "nope.npy",
         api=lambda tmp: __import__("ctcdecode_kit.logits_io", fromlist=["x"]).load_logits(tmp / "nope.npy"),
@@ -143,8 +274,9 @@ ROWS: list[Row] = [
 
 def _error_class(name: str) -> type[BaseException]:
     from ctcdecode_kit import errors
+    from ctcdecode_kit.lm import arpa
 
-    return getattr(errors, name, None) or getattr(__import__("builtins"), name)
+    return getattr(errors, name, None) or getattr(arpa, name, None) or getattr(__import__("builtins"), name)
 
 
 def _id(row: Row) -> str:
@@ -152,9 +284,11 @@ def _id(row: Row) -> str:
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r.api is not None], ids=_id)
-def test_api_bad_input(row: Row, tmp_path: Path) -> None:
-    if row.needs_shared and not SHARED.exists():
+def test_api_bad_input(row: Row, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if (row.needs_shared or row.needs_model) and not SHARED.exists():
         pytest.skip("../shared/data is missing")
+    if row.needs_model:
+        (tmp_path / "model").symlink_to(request.getfixturevalue("tiny_model_dir"))
     if not row.error:
         row.api(tmp_path)
         return
