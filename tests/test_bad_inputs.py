@@ -315,6 +315,28 @@ def test_cli_bad_input_is_one_line_without_traceback(row: Row, tmp_path: Path) -
     assert re.search(row.cli_match or row.match, error_lines[0]), error_lines[0]
 
 
+BAD_LOGITS = [
+    (lambda: _with(np.nan), None, "NaN"),
+    (lambda: _with(np.inf), None, r"\+inf"),
+    (lambda: np.zeros((1, 1, 3, 4), np.float32), None, "got 4-D"),
+    (lambda: np.zeros((3, 5), np.float32), None, "5 classes"),
+    (lambda: np.full((3, 4), 0.25, np.float32), None, "look like probabilities"),
+    (lambda: np.zeros((3, 4), np.int32), None, "floating point"),
+    (lambda: _good(5, 2), [5, 6], "exceed the number of frames"),
+    (lambda: _good(5, 2), [5], "one entry per utterance"),
+]
+
+
+@pytest.mark.parametrize("name", ["greedy", "pyctcdecode", "native", "rescore"])
+@pytest.mark.parametrize("case", range(len(BAD_LOGITS)))
+def test_every_decoder_refuses_the_same_bad_logits_before_decoding(name, case):
+    from ctcdecode_kit.errors import InputError
+
+    make, lengths, message = BAD_LOGITS[case]
+    with pytest.raises(InputError, match=message):
+        _decode(make(), lengths, name=name)
+
+
 def markdown() -> str:
     """The README/docs table, generated from ROWS."""
     lines = [
