@@ -346,7 +346,8 @@ class BeamSearch {
         }
         set_order_.order(ascending, argmax, order);
       }
-      step(beams, col, order, t);
+      if (!(order.size() == 1 && order[0] == ab_.blank && blank_run_step(beams, col[ab_.blank])))
+        step(beams, col, order, t);
     }
     return finish(beams);
   }
@@ -539,6 +540,47 @@ class BeamSearch {
     score_and_trim(beams, false);
   }
 
+  // A blank-only frame after which nothing can merge (every beam already ends in a blank, so
+  // the (text, part, last) keys stay distinct) only adds the blank's log-prob to every beam.
+  // When the scores then keep their order and all stay above the pruning floor, that is
+  // exactly what step() would compute; otherwise return false and let step() do the work.
+  bool blank_run_step(std::vector<Beam>& beams, float blank_logp) {
+    if (opt_.prune_history || beams.empty()) return false;
+    for (const Beam& b : beams)
+      if (b.last != ab_.blank) return false;
+    const double p = static_cast<double>(blank_logp);
+    const size_t n = beams.size();
+    fast_logit_.resize(n);
+    fast_score_.resize(n);
+    double max_score = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < n; ++i) {
+      const Beam& b = beams[i];
+      const double logit = b.logit + p;
+      double sc;
+      if (scorer_ != nullptr) {
+        double lm = texts_[b.text].lm_hw;
+        if (b.part != 0) lm += partial_score(b.part);
+        sc = logit + lm;
+      } else {
+        sc = logit + hw_text(b.text) + parts_[b.part].hw_partial;
+      }
+      if (std::isnan(sc)) sc = -std::numeric_limits<double>::infinity();
+      fast_logit_[i] = logit;
+      fast_score_[i] = sc;
+      if (sc > max_score) max_score = sc;
+    }
+    const double floor = max_score + opt_.beam_prune_logp;
+    for (size_t i = 0; i < n; ++i) {
+      if (!(fast_score_[i] >= floor)) return false;
+      if (i > 0 && fast_score_[i] > fast_score_[i - 1]) return false;  // order (ties keep index order)
+    }
+    for (size_t i = 0; i < n; ++i) {
+      beams[i].logit = fast_logit_[i];
+      beams[i].score = fast_score_[i];
+    }
+    return true;
+  }
+
   void score_and_trim(std::vector<Beam>& beams, bool eos) {
     const size_t n = merged_.size();
     double max_score = -std::numeric_limits<double>::infinity();
@@ -669,6 +711,7 @@ class BeamSearch {
   std::vector<Beam> merged_;
   std::vector<uint32_t> merged_text_;
   std::vector<std::pair<double, uint32_t>> ranked_;
+  std::vector<double> fast_logit_, fast_score_;
   PySetOrder set_order_;
   bool force_next_break_ = false;
 };

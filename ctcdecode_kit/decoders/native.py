@@ -291,6 +291,8 @@ class NativeDecoder(DecoderBase):
         lm_object = self._native_lm or self._py_lm
         options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
         options.kit_lm_rules = lm_rules == "kit" or self._force_kit_rules
+        if options.kit_lm_rules and self._native_lm is not None:
+            self._native_lm._model.index_all_unigrams()  # once, here, rather than in the first decode
         self.lm_rules = lm_rules
         self._options = options
         skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
