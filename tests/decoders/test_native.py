@@ -422,3 +422,11 @@ def test_a_kit_kenlm_object_is_decoded_natively_with_the_callback_paths_answers(
     want, have = slow.decode(noisy_batch[:3], nbest=2), fast.decode(noisy_batch[:3], nbest=2)
     assert [[h.text for h in hyps] for hyps in have] == [[h.text for h in hyps] for hyps in want]
     assert [h[0].score for h in have] == pytest.approx([h[0].score for h in want], abs=1e-4)
+
+
+def test_hotwords_are_matched_in_the_lms_letter_case(shared, noisy_batch, libri_lm):
+    vocab = shared.wav2vec2_vocab()
+    plain = build_decoder("native", vocab, beam_width=16, lm=libri_lm).decode(noisy_batch[:2])
+    boosted = build_decoder("native", vocab, beam_width=16, lm=libri_lm, hotwords=["PICNIC"], hotword_weight=5.0)
+    assert boosted._options.hotwords == ["picnic"]
+    assert [h[0].score for h in boosted.decode(noisy_batch[:2])] != [h[0].score for h in plain]
