@@ -189,6 +189,7 @@ def _build(spec: DecoderSpec, vocabulary: Vocabulary, lm: str | None, alpha: flo
             options.update(
                 first_pass=first,
                 first_pass_options={"beam_width": beam_width},
+                candidates=min(64, beam_width),
                 lms=[lm],
                 alphas=[alpha],
                 beta=beta,
