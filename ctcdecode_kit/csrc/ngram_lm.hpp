@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <numeric>
 #include <string_view>
 #include <cmath>
 #include <cstdint>
@@ -90,7 +91,7 @@ class NgramTable {
     uint64_t cap = 0, n = 0;
     in.read(reinterpret_cast<char*>(&cap), sizeof cap);
     in.read(reinterpret_cast<char*>(&n), sizeof n);
-    if (!in || cap == 0 || (cap & (cap - 1)) != 0 || n >= cap || n > expected || cap > 8 * expected + 64) return false;
+    if (!in || cap == 0 || (cap & (cap - 1)) != 0 || n >= cap || n > expected || cap > 8 * expected + 64) return false;  // expected: all n-grams of this and higher orders (blanks included)
     keys_.resize(cap);
     vals_.resize(cap);
     in.read(reinterpret_cast<char*>(keys_.data()), static_cast<std::streamsize>(cap * sizeof(uint64_t)));
@@ -355,10 +356,39 @@ class NgramLM {
     if (!in || words_[kUnk] != "<unk>") bad("unigrams");
     tables_.resize(order_ + 1);
     for (int k = 2; k <= order_; ++k)
-      if (!tables_[k].read(in, counts_[k - 1])) bad("n-gram table");
+      if (!tables_[k].read(in, std::accumulate(counts_.begin() + (k - 1), counts_.end(), size_t{0}))) bad("n-gram table");
     for (WordId id = 1; id < words_.size(); ++id)
       if (listed_[id]) listed_sorted_.push_back(words_[id]);
     std::sort(listed_sorted_.begin(), listed_sorted_.end());
+  }
+
+  // Pruned ARPA files may hold "a b c" without its suffix "b c". Like KenLM, insert the
+  // missing suffixes as blank entries whose probability is the backed-off one, so that
+  // lookups (which walk suffixes from the word back into its history) reach "a b c".
+  void add_missing_suffixes(const std::vector<WordId>& ids, int n) {
+    const WordId w = ids[n - 1];
+    uint64_t h = hash_word(w);
+    std::vector<WordId> context;  // most recent first
+    for (int m = 2; m <= n - 1; ++m) {
+      const WordId older = ids[n - m];
+      h = hash_extend(h, older);
+      context.push_back(older);
+      if (tables_[m].find(h) != nullptr) continue;
+      LMState out;
+      const float prob = score(state_from_words(context), w, out);
+      NgramEntry* blank = tables_[m].insert(h);
+      blank->prob = prob;
+      blank->backoff = 0.f;
+      // its context (the suffix without w) now leads somewhere
+      if (m == 2) {
+        unigrams_[ids[n - 2]].extends = true;
+      } else {
+        uint64_t hc = hash_word(ids[n - 2]);
+        for (int k = n - 3; k >= n - m; --k) hc = hash_extend(hc, ids[k]);
+        NgramEntry* c = tables_[m - 1].find_mut(hc);
+        if (c != nullptr) c->extends = true;
+      }
+    }
   }
 
   WordId add_word(const std::string& w) {
@@ -494,6 +524,7 @@ class NgramLM {
           ids.push_back(it->second);
         }
         if (!known) fail(path, line_no, "n-gram uses a word that is not among the unigrams");
+        if (n >= 3) add_missing_suffixes(ids, n);
         uint64_t h = hash_word(ids[n - 1]);
         for (int k = n - 2; k >= 0; --k) h = hash_extend(h, ids[k]);
         NgramEntry* e = tables_[n].insert(h);
