@@ -538,7 +538,10 @@ class NgramLM {
           uint64_t hc = hash_word(ids[n - 2]);
           for (int k = n - 3; k >= 0; --k) hc = hash_extend(hc, ids[k]);
           NgramEntry* c = tables_[n - 1].find_mut(hc);
-          if (c != nullptr) c->extends = true;
+          if (c == nullptr)
+            fail(path, line_no, "the context of this " + std::to_string(n) + "-gram is not among the " +
+                                    std::to_string(n - 1) + "-grams (KenLM refuses such files too)");
+          c->extends = true;
         }
       }
     }

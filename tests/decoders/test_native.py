@@ -247,6 +247,13 @@ def test_arpa_lm_refuses_a_missing_or_non_arpa_file(tmp_path):
     truncated.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\ta\n")
     with pytest.raises(FileFormatError, match="ends inside"):
         ArpaLM(truncated)
+    no_context = tmp_path / "no_context.arpa"
+    no_context.write_text(
+        "\\data\\\nngram 1=4\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-1\t</s>\n-1\ta\t-0.3\n"
+        "-1\tb\t-0.2\n\n\\2-grams:\n-0.5\tb a\n\n\\3-grams:\n-0.1\ta b a\n\n\\end\\\n"
+    )
+    with pytest.raises(FileFormatError, match="context of this 3-gram"):
+        ArpaLM(no_context)
     kenlm_binary = tmp_path / "lm.binary"
     kenlm_binary.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\x00\x00\x01")
     with pytest.raises(FileFormatError, match="KenLM binary"):
