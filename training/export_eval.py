@@ -46,6 +46,13 @@ def main():
         os.makedirs(a.out, exist_ok=True)
         m.save_pretrained(a.out, safe_serialization=True)
         p.save_pretrained(a.out)
+        # also the classic per-component files (preprocessor_config.json,
+        # special_tokens_map.json) so that older loaders / other tools find them
+        p.feature_extractor.save_pretrained(a.out)
+        import json
+        with open(os.path.join(a.out, "special_tokens_map.json"), "w") as f:
+            json.dump({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
+                       "pad_token": "<pad>"}, f, indent=2)
 
     import jiwer
     import soundfile as sf
