@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from ctcdecode_kit import __version__
+from ctcdecode_kit._version import package_versions
 from ctcdecode_kit.errors import CTCDecodeKitError
 
 app = typer.Typer(
@@ -27,18 +27,6 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"ctcdecode-kit": __version__}
-    for dist in ("torch", "transformers", "pyctcdecode", "kenlm", "jiwer", "numpy"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -66,7 +54,7 @@ def friendly_errors(func: F) -> F:
 
 def _version_callback(value: bool) -> None:
     if value:
-        for name, ver in _versions().items():
+        for name, ver in package_versions().items():
             typer.echo(f"{name} {ver}")
         raise typer.Exit()
 

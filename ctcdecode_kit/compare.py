@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ._version import package_versions
 from .decoder import build_decoder, list_decoders
 from .errors import InputError, MissingDependencyError, UnknownDecoderError
 from .results import Journal, atomic_write_bytes, atomic_write_json, atomic_write_text, ensure_output_dir
@@ -160,20 +161,6 @@ class Comparison:
             "wall_seconds": self.wall_seconds,
             "decoders": [asdict(r) for r in self.results],
         }
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from ._version import __version__
-
-    out = {"ctcdecode-kit": __version__}
-    for dist in ("torch", "transformers", "pyctcdecode", "kenlm", "jiwer", "numpy"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
 
 
 def _build(spec: DecoderSpec, vocabulary: Vocabulary, lm: str | None, alpha: float, beta: float,
@@ -387,7 +374,7 @@ def compare(
         )
     comparison = Comparison(
         tuple(final),
-        {**all_settings, "versions": _versions()},
+        {**all_settings, "versions": package_versions()},
         acoustic_seconds,
         time.perf_counter() - started,
         out,
