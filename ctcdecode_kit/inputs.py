@@ -146,7 +146,9 @@ def prepare_log_probs(
     if frames == 0:
         return LogProbBatch(x, n)
     valid = (torch.arange(frames, device=x.device).unsqueeze(0) < n.to(x.device).unsqueeze(1)).unsqueeze(-1)
-    bad = (torch.isnan(x) | torch.isposinf(x)) & valid
+    # Fast path (the common case): two reductions, no tensor-sized temporaries kept.
+    all_finite = bool(torch.isfinite(x).all())
+    bad = torch.zeros(1, dtype=torch.bool) if all_finite else (torch.isnan(x) | torch.isposinf(x)) & valid
     if bool(bad.any()):
         b, t, v = (int(i) for i in bad.nonzero()[0])
         value = float(x[b, t, v])
@@ -154,7 +156,7 @@ def prepare_log_probs(
             f"logits contain {'NaN' if value != value else '+inf'} (first at utterance {b}, frame {t}, "
             f"class {v}; shape {shape}); expected finite logits or log-probs (-inf is allowed as log 0)"
         )
-    dead = torch.isneginf(x).all(dim=-1) & valid.squeeze(-1)
+    dead = torch.zeros(1, dtype=torch.bool) if all_finite else torch.isneginf(x).all(dim=-1) & valid.squeeze(-1)
     if bool(dead.any()):
         b, t = (int(i) for i in dead.nonzero()[0])
         raise InputError(
@@ -180,6 +182,10 @@ def _log_probs_from_probs(x: torch.Tensor) -> torch.Tensor:
 
 
 def _looks_like_probs(x: torch.Tensor, valid: torch.Tensor) -> bool:
+    if x.shape[-1] < 2:
+        return False
+    if bool(valid.all()) and (float(x.amin()) < 0 or float(x.amax()) > 1):
+        return False  # no padding: two reductions rule probabilities out without copying frames
     mask = valid.expand_as(x)
     values = x[mask]
     if values.numel() == 0 or x.shape[-1] < 2:
