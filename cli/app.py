@@ -329,7 +329,7 @@ def tune(
 
     ensure_output_dir(output)
     acoustic, utterances, vocabulary, _rate, _settings = _load_inputs(model, data, logits, vocab, device)
-    arrays = utterance_log_probs(utterances, acoustic, None, vocabulary)
+    arrays = utterance_log_probs(utterances, acoustic, vocabulary)
     typer.echo(f"tuning on {len(arrays)} utterances, {trials} trials", err=True)
 
     def show(trial: Any, done: int, total: int) -> None:

@@ -28,7 +28,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -316,17 +316,17 @@ def compare(
             report(label, counts[label])
 
     pending: Future | None = None
-    finished_acoustic = 0
+    finished_acoustic = total - sum(1 for u in utterances if any((label, u.id) not in done for label in labels))
+    report("acoustic", finished_acoustic)
     with ThreadPoolExecutor(max_workers=1) as worker:
-        for start in range(0, total, batch_size):
-            chunk = utterances[start : start + batch_size]
-            if all((label, u.id) in done for u in chunk for label in labels):
-                finished_acoustic += len(chunk)
-                report("acoustic", finished_acoustic)
-                continue
+        batches = _acoustic_batches(utterances, done, labels, model, out, vocabulary, batch_size)
+        while True:
             t0 = time.perf_counter()
-            arrays = utterance_log_probs(chunk, model, out, vocabulary)
+            item = next(batches, None)
             acoustic_seconds += time.perf_counter() - t0
+            if item is None:
+                break
+            chunk, arrays = item
             finished_acoustic += len(chunk)
             report("acoustic", finished_acoustic)
             if pending is not None:
@@ -384,48 +384,95 @@ def compare(
     return comparison
 
 
-def utterance_log_probs(chunk: Sequence[Any], model: Any, out: Path | None, vocabulary: Vocabulary) -> list[np.ndarray]:
-    """Log-probs ``[T, V]`` per utterance: from the cache in ``out/logits``, saved logits, or the model."""
+def _cache_path(out: Path | None, utt: Any) -> Path | None:
+    return out / "logits" / f"{utt.id}.npy" if out is not None else None
+
+
+def _acoustic_batches(
+    utterances: Sequence[Any],
+    done: set[tuple[str, str]],
+    labels: Sequence[str],
+    model: Any,
+    out: Path | None,
+    vocabulary: Vocabulary,
+    batch_size: int,
+) -> Iterator[tuple[list[Any], list[np.ndarray]]]:
+    """(utterances, log-probs) batches of the unfinished work.
+
+    Saved or cached logits come in dataset order; audio goes through the model's
+    ``iter_logits``, which batches utterances of similar length (least padding, which
+    matters for models that take no attention mask).
+    """
+    todo = [u for u in utterances if any((label, u.id) not in done for label in labels)]
+    ready = [u for u in todo if getattr(u, "logits", None) is not None or (
+        (cached := _cache_path(out, u)) is not None and cached.exists())]
+    for start in range(0, len(ready), batch_size):
+        chunk = ready[start : start + batch_size]
+        yield chunk, _saved_log_probs(chunk, out, vocabulary)
+    ready_ids = {u.id for u in ready}
+    audio = [u for u in todo if u.id not in ready_ids]
+    if not audio:
+        return
+    if model is None:
+        raise InputError("audio utterances need an acoustic model (--model), or give saved logits (--logits)")
     import torch
 
-    from .inputs import prepare_log_probs
+    sources = [u.path if getattr(u, "path", None) is not None else u.audio for u in audio]
+    rates = {getattr(u, "sampling_rate", None) for u in audio if getattr(u, "path", None) is None}
+    rate = rates.pop() if len(rates) == 1 and None not in rates else model.sampling_rate
+    for emissions in model.iter_logits(sources, sampling_rate=rate, batch_size=batch_size, resample=True):
+        log_probs = torch.log_softmax(emissions.logits.float(), dim=-1)
+        chunk, arrays = [], []
+        for j, i in enumerate(emissions.indices):
+            n = int(emissions.lengths[j])
+            array = np.ascontiguousarray(log_probs[j, :n].to("cpu").numpy())
+            cached = _cache_path(out, audio[i])
+            if cached is not None:
+                _save_npy(cached, array)
+            chunk.append(audio[i])
+            arrays.append(array)
+        yield chunk, arrays
 
-    arrays: list[np.ndarray | None] = [None] * len(chunk)
-    need_model: list[int] = []
-    for i, utt in enumerate(chunk):
-        cached = out / "logits" / f"{utt.id}.npy" if out is not None else None
+
+def _saved_log_probs(chunk: Sequence[Any], out: Path | None, vocabulary: Vocabulary) -> list[np.ndarray]:
+    """Log-probs of utterances whose logits are cached in ``out/logits`` or saved with the dataset."""
+    from .inputs import prepare_log_probs
+    from .logits_io import load_logits
+
+    arrays = []
+    for utt in chunk:
+        cached = _cache_path(out, utt)
         if cached is not None and cached.exists():
             try:
-                arrays[i] = np.load(cached, allow_pickle=False)
+                arrays.append(np.load(cached, allow_pickle=False))
                 continue
             except (ValueError, OSError):
-                cached.unlink()
-        logits = getattr(utt, "logits", None)
-        if logits is not None:
-            if isinstance(logits, (str, Path)):
-                from .logits_io import load_logits
+                cached.unlink()  # a torn cache file: recompute it
+        logits = utt.logits
+        if isinstance(logits, (str, Path)):
+            logits = load_logits(logits, vocab_size=len(vocabulary))
+        array = prepare_log_probs(logits, None, vocab_size=len(vocabulary)).utterance(0)
+        if cached is not None:
+            _save_npy(cached, array)
+        arrays.append(array)
+    return arrays
 
-                logits = load_logits(logits, vocab_size=len(vocabulary))
-            batch = prepare_log_probs(logits, None, vocab_size=len(vocabulary))
-            arrays[i] = batch.utterance(0)
-        else:
-            need_model.append(i)
-    if need_model:
-        if model is None:
-            raise InputError("audio utterances need an acoustic model (--model), or give saved logits (--logits)")
-        audios = [chunk[i].load_audio(model.sampling_rate) if hasattr(chunk[i], "load_audio") else chunk[i].audio
-                  for i in need_model]
-        emissions = model.logits(audios, sampling_rate=model.sampling_rate, batch_size=len(audios))
-        log_probs = torch.log_softmax(emissions.logits.float(), dim=-1)
-        for j, i in enumerate(need_model):
-            n = int(emissions.lengths[j])
-            arrays[i] = np.ascontiguousarray(log_probs[j, :n].to("cpu").numpy())
-    if out is not None:
-        for i, utt in enumerate(chunk):
-            cached = out / "logits" / f"{utt.id}.npy"
-            if not cached.exists():
-                _save_npy(cached, arrays[i])  # type: ignore[arg-type]
-    return arrays  # type: ignore[return-value]
+
+def utterance_log_probs(
+    utterances: Sequence[Any], model: Any, vocabulary: Vocabulary, *, batch_size: int = 8
+) -> list[np.ndarray]:
+    """Log-probs ``[T, V]`` of each utterance, in order: saved logits, or the acoustic model's.
+
+    Example:
+        >>> from ctcdecode_kit.datasets import load_dataset                        # doctest: +SKIP
+        >>> data = load_dataset("../shared/data/wav2vec2-logits")                  # doctest: +SKIP
+        >>> utterance_log_probs(data, None, data.vocabulary)[0].shape               # doctest: +SKIP
+        (422, 32)
+    """
+    by_id: dict[str, np.ndarray] = {}
+    for chunk, arrays in _acoustic_batches(utterances, set(), ["all"], model, None, vocabulary, batch_size):
+        by_id.update(zip((u.id for u in chunk), arrays))
+    return [by_id[u.id] for u in utterances]
 
 
 def write_summary(comparison: Comparison, out: Path) -> None:
