@@ -38,6 +38,7 @@ import numpy as np
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 LOGITS = SHARED / "wav2vec2-logits"
 LM_PATH = SHARED / "librispeech-lm" / "3-gram.pruned.arpa"
+EXACT = "pyctcdecode"  # native lm_rules that reproduce the pyctcdecode library (agreement rows)
 LEXICON = SHARED / "librispeech-lm" / "words.lst"
 FRAME_RATE = 50.0
 ALPHA, BETA = 0.5, 1.0
@@ -112,9 +113,10 @@ def make_decoders(vocab, width: int, use_lm: bool, peers: list[str]) -> dict[str
             out["flashlight"] = make_flashlight(vocab, width, use_lm)
         except Exception as exc:  # noqa: BLE001
             say(f"  flashlight-text unavailable: {type(exc).__name__}: {exc}")
-    native = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1)
+    native = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1,
+                           lm_rules=EXACT)
     out["native"] = lambda lp: native.decode(lp)[0][0].text
-    if use_lm:  # the kit's fusion rules (all unigrams known, unweighted OOV offset): not pyctcdecode's answers
+    if use_lm:  # the kit's fusion rules (the default; all unigrams known, unweighted OOV offset)
         kit = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1,
                             lm_rules="kit")
         out["native lm_rules=kit"] = lambda lp: kit.decode(lp)[0][0].text
@@ -266,7 +268,8 @@ def bench_levers(args, vocab, log_probs, results):
         }
         decoders = {}
         for name, options in variants.items():
-            d = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1, **options)
+            d = build_decoder("native", vocab, beam_width=width, lm=lm, alpha=ALPHA, beta=BETA, num_workers=1,
+                              lm_rules=EXACT, **options)
             decoders[name] = (lambda dd: (lambda lp: dd.decode(lp)[0][0].text))(d)
         runs = interleaved(decoders, log_probs * args.lever_rounds, {})
         base_ms = runs["default (exact)"][0] / len(runs["default (exact)"][2]) * 1000
@@ -289,7 +292,8 @@ def bench_threads(args, vocab, log_probs, results):
     rows = [["LM", "1 thread wall s", "2 threads wall s", "speedup (wall)", "CPU s 1 / 2 threads"]]
     for use_lm in (False, True):
         lm = str(LM_PATH) if use_lm else None
-        decoders = {n: build_decoder("native", vocab, beam_width=width, lm=lm, num_workers=n) for n in (1, 2)}
+        decoders = {n: build_decoder("native", vocab, beam_width=width, lm=lm, num_workers=n, lm_rules=EXACT)
+                    for n in (1, 2)}
         for dec in decoders.values():
             dec.decode(batch[:4])
         wall = {1: math.inf, 2: math.inf}
@@ -325,7 +329,7 @@ def sample():
 th = threading.Thread(target=sample, daemon=True); th.start()
 if name == "native":
     from ctcdecode_kit import build_decoder
-    native = build_decoder("native", vocab, beam_width=width, lm=str(b.LM_PATH), num_workers=1)
+    native = build_decoder("native", vocab, beam_width=width, lm=str(b.LM_PATH), num_workers=1, lm_rules=b.EXACT)
     decode = lambda lp: native.decode(lp)
 else:
     decode = b.make_decoders(vocab, width, True, [name])[name]

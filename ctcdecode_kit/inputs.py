@@ -23,7 +23,7 @@ import torch
 
 from .errors import InputError
 
-__all__ = ["InputType", "LogProbBatch", "prepare_log_probs", "check_positive_int"]
+__all__ = ["InputType", "LogProbBatch", "check_lengths", "check_positive_int", "prepare_log_probs"]
 
 InputType = Literal["auto", "logits", "log_probs", "probs"]
 _INPUT_TYPES = ("auto", "logits", "log_probs", "probs")
@@ -68,7 +68,8 @@ def _as_tensor(logits: Any) -> torch.Tensor:
     )
 
 
-def _check_lengths(lengths: Any, batch: int, frames: int) -> torch.Tensor:
+def check_lengths(lengths: Any, batch: int, frames: int) -> torch.Tensor:
+    """Validate ``lengths`` (None: every utterance has ``frames`` frames) and return int64 CPU lengths."""
     if lengths is None:
         return torch.full((batch,), frames, dtype=torch.int64)
     if isinstance(lengths, torch.Tensor):
@@ -141,7 +142,7 @@ def prepare_log_probs(
             f"logits have {classes} classes in their last dimension (shape {shape}) but the "
             f"vocabulary has {vocab_size} tokens; expected shape [..., {vocab_size}]"
         )
-    n = _check_lengths(lengths, batch, frames)
+    n = check_lengths(lengths, batch, frames)
     x = x.to(torch.float32)
     if frames == 0:
         return LogProbBatch(x, n)

@@ -11,10 +11,12 @@ released (30-70x faster than pyctcdecode single-threaded, see benchmarks/RESULTS
 KenLM's; also a :meth:`ArpaLM.save_binary` image), an :class:`ArpaLM`, a
 :class:`ctcdecode_kit.lm.KenLM` over an ARPA file (read natively), or any
 :class:`ctcdecode_kit.lm.LanguageModel` (called back with the GIL held; slower).
-``lm_rules`` picks the fusion rules for an ARPA file: ``"pyctcdecode"`` (default, its
-exact answers) or ``"kit"`` (the rules of :class:`ctcdecode_kit.lm.PyctcdecodeLM`, which
-the ``"pyctcdecode"`` backend uses with the kit's language models; every unigram counts as
-known, which matters for pruned LMs). Python language models always use the kit's rules.
+``lm_rules`` picks the fusion rules for an ARPA file: ``"kit"`` (default: the rules of
+:class:`ctcdecode_kit.lm.PyctcdecodeLM`, which the ``"pyctcdecode"`` backend uses, so both
+backends give the same answers; every unigram counts as known) or ``"pyctcdecode"`` (the
+pyctcdecode library's own KenLM rules, exactly, including its quirk that only unigrams
+written with a backoff are known: on the LibriSpeech 3-gram that makes the LM *hurt*,
+28 % vs 3 % WER in benchmarks/RESULTS.md). Python language models always use the kit's rules.
 
 Speed levers, all off by default because they may change answers: ``token_top_k``
 (at most k candidate tokens per frame), ``blank_skip_threshold`` (a frame whose argmax is
@@ -45,7 +47,7 @@ import torch
 from ..decoder import DecoderBase, register_decoder
 from ..errors import FileFormatError, InputError, LanguageModelError, MissingDependencyError, MissingFileError
 from ..hypothesis import Hypothesis, Word
-from ..inputs import LogProbBatch, _check_lengths, check_positive_int
+from ..inputs import LogProbBatch, check_lengths, check_positive_int
 from ..vocabulary import Vocabulary
 from .pyctcdecode import MAX_BEAM_WIDTH, _strip_private, pyctcdecode_labels
 
@@ -217,12 +219,13 @@ class NativeDecoder(DecoderBase):
         blank_skip_threshold: decode a frame as blank-only when the blank is its argmax with at
             least this probability (None: off).
         lm_cache: cache LM scores per (LM state, word) within an utterance.
-        lm_rules: how an ARPA LM is fused. "pyctcdecode" (default) is pyctcdecode 0.5 with
-            its KenLM wrapper, exactly: only unigrams written with a backoff count as known,
-            ``unk_score_offset`` is a log10 offset weighted by alpha, and a hypothesis that
-            ends in a delimiter is scored as ending in an empty unknown word. "kit" fuses
-            like :class:`ctcdecode_kit.lm.PyctcdecodeLM`: every unigram is known, the
-            offset is added unweighted, no empty word. A Python LM always uses "kit" rules.
+        lm_rules: how an ARPA LM is fused. "kit" (default) fuses like
+            :class:`ctcdecode_kit.lm.PyctcdecodeLM` (and so like the "pyctcdecode" backend):
+            every unigram is known, the offset is added unweighted, no empty word.
+            "pyctcdecode" is the pyctcdecode library with its KenLM wrapper, exactly: only
+            unigrams written with a backoff count as known, ``unk_score_offset`` is a log10
+            offset weighted by alpha, and a hypothesis that ends in a delimiter is scored as
+            ending in an empty unknown word. A Python LM always uses "kit" rules.
         lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it, None to keep.
         num_workers: threads for a batch (None: one per available core; 1: serial).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
@@ -247,7 +250,7 @@ class NativeDecoder(DecoderBase):
         token_top_k: int | None = None,
         blank_skip_threshold: float | None = None,
         lm_cache: bool = True,
-        lm_rules: str = "pyctcdecode",
+        lm_rules: str = "kit",
         lm_case: str | None = "auto",
         num_workers: int | None = None,
         frame_rate: float | None = None,
@@ -394,7 +397,7 @@ class NativeDecoder(DecoderBase):
             x = x[None]
         if x.ndim != 3 or x.shape[0] == 0 or x.shape[2] != len(self.vocabulary):
             return None
-        counts = _check_lengths(lengths, x.shape[0], x.shape[1]).tolist()
+        counts = check_lengths(lengths, x.shape[0], x.shape[1]).tolist()
         maybe_probs = self.input_type == "auto" and x.shape[2] >= 2
         if lengths is None:  # nothing padded: check the whole array at once
             x = np.ascontiguousarray(x, dtype=np.float32)

@@ -35,6 +35,7 @@ from ..decoder import DecoderBase, register_decoder
 from ..errors import InputError
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_positive_int
+from ..lm.casing import apply_case
 from ..vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -158,6 +159,8 @@ class PyctcdecodeDecoder(DecoderBase):
                 raise InputError(f"{name} must be a finite number, got {value!r}")
         if isinstance(hotwords, str):
             hotwords = [hotwords]
+        if not all(isinstance(h, str) for h in hotwords):
+            raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
         self.num_workers = num_workers
         self.alpha, self.beta = float(alpha), float(beta)
         language_model, self._case = self._make_language_model(lm, lm_case, float(unk_score_offset))
@@ -169,7 +172,8 @@ class PyctcdecodeDecoder(DecoderBase):
             "beam_prune_logp": float(beam_prune_logp),
             "token_min_logp": float(token_min_logp),
             "prune_history": bool(prune_history),
-            "hotwords": list(hotwords) or None,
+            # hotwords are matched against the decoder's labels, which follow the LM's case
+            "hotwords": [apply_case(h, self._case) for h in hotwords] or None,
             "hotword_weight": float(hotword_weight),
         }
         self._pool: ProcessPoolExecutor | None = None

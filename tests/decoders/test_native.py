@@ -78,8 +78,9 @@ def test_noisy_batch_with_the_librispeech_lm_matches_the_pyctcdecode_library(sha
     reference = pyctcdecode.build_ctcdecoder(
         pyctcdecode_labels(vocab, "lower"), kenlm_model_path=str(libri_lm_path), alpha=0.5, beta=1.0
     )
-    decoder = build_decoder("native", vocab, beam_width=30, lm=str(libri_lm_path), alpha=0.5, beta=1.0)
-    pruned = build_decoder("native", vocab, beam_width=30, lm=str(libri_lm_path), prune_history=True)
+    exact = {"lm": str(libri_lm_path), "lm_rules": "pyctcdecode"}
+    decoder = build_decoder("native", vocab, beam_width=30, alpha=0.5, beta=1.0, **exact)
+    pruned = build_decoder("native", vocab, beam_width=30, prune_history=True, **exact)
     got = decoder.decode(noisy_batch, nbest=3)
     got_pruned = pruned.decode(noisy_batch[:2], nbest=3)
     for log_probs, have in zip(torch.log_softmax(torch.from_numpy(noisy_batch[:2]), -1).numpy(), got_pruned):
@@ -399,6 +400,14 @@ def test_probabilities_are_refused_unless_declared(shared):
     with pytest.raises(InputError, match="probabilities"):
         decoder.decode(probs)
     assert build_decoder("native", ["<pad>", "|", "A"], input_type="probs").decode(probs)[0][0].text == "A"
+
+
+def test_default_lm_rules_are_the_kits_and_agree_with_the_pyctcdecode_backend(shared, noisy_batch, libri_lm_path):
+    vocab = shared.wav2vec2_vocab()
+    native = build_decoder("native", vocab, beam_width=16, lm=str(libri_lm_path), num_workers=1)
+    backend = build_decoder("pyctcdecode", vocab, beam_width=16, lm=str(libri_lm_path), num_workers=1)
+    assert native.lm_rules == "kit"
+    assert [h[0].text for h in native.decode(noisy_batch)] == [h[0].text for h in backend.decode(noisy_batch)]
 
 
 def test_kit_lm_rules_on_an_arpa_file_equal_the_python_lm_path(shared, noisy_batch, libri_lm):

@@ -84,3 +84,13 @@ def test_kenlm_path_is_used_with_case_mapping(shared):
 def test_bad_beam_width_is_refused(width):
     with pytest.raises(InputError, match="beam_width"):
         build_decoder("pyctcdecode", ["<pad>", "|", "a"], beam_width=width)
+
+
+def test_hotwords_are_matched_in_the_lms_letter_case(shared):
+    vocab = shared.wav2vec2_vocab()
+    lm = str(shared.path("librispeech-lm/3-gram.pruned.arpa"))
+    decoder = build_decoder("pyctcdecode", vocab, lm=lm, hotwords=["PICNIC"], hotword_weight=5.0)
+    assert decoder._settings["hotwords"] == ["picnic"]
+    plain = build_decoder("pyctcdecode", vocab, lm=lm).decode(shared.wav2vec2_logits())[0][0]
+    boosted = decoder.decode(shared.wav2vec2_logits())[0][0]
+    assert boosted.score > plain.score
