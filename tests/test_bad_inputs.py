@@ -11,9 +11,6 @@ and a test below fails when the document and the table drift apart.
 
 from __future__ import annotations
 
-import json
-import math
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
