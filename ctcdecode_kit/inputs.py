@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ import torch
 
 from .errors import InputError
 
-__all__ = ["InputType", "LogProbBatch", "check_lengths", "check_positive_int", "prepare_log_probs"]
+__all__ = ["InputType", "LogProbBatch", "check_finite_number", "check_lengths", "check_positive_int", "prepare_log_probs"]
 
 InputType = Literal["auto", "logits", "log_probs", "probs"]
 _INPUT_TYPES = ("auto", "logits", "log_probs", "probs")
@@ -40,6 +41,19 @@ class LogProbBatch:
         """Log-probs of utterance ``b`` as a contiguous float32 numpy array ``[T_b, V]``."""
         n = int(self.lengths[b])
         return np.ascontiguousarray(self.log_probs[b, :n].detach().to("cpu").numpy())
+
+
+def check_finite_number(name: str, value: Any) -> float:
+    """Return ``value`` as float, or raise InputError naming ``name`` if it is not a finite number.
+
+    Example:
+        >>> check_finite_number("alpha", 1)
+        1.0
+    """
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def check_positive_int(name: str, value: Any, *, maximum: int | None = None) -> int:

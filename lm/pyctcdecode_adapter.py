@@ -30,14 +30,14 @@ Example:
 from __future__ import annotations
 
 import bisect
-import math
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 from pyctcdecode.language_model import AbstractLanguageModel
 
-from ctcdecode_kit.errors import InputError, LanguageModelError
+from ctcdecode_kit.errors import LanguageModelError
+from ctcdecode_kit.inputs import check_finite_number
 from ctcdecode_kit.vocabulary import Vocabulary
 
 from .casing import apply_case, check_case
@@ -209,8 +209,7 @@ def pyctcdecode_language_model(
     """
     check_case(lm_case, "lm_case")
     for name, value in (("alpha", alpha), ("beta", beta), ("unk_score_offset", unk_score_offset)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f"{name} must be a finite number, got {value!r}")
+        check_finite_number(name, value)
     if not vocabulary.has_word_boundaries:
         raise LanguageModelError(
             "a word language model needs a vocabulary with a word delimiter (e.g. '|' or ' ') or "

@@ -47,7 +47,7 @@ import torch
 from ..decoder import DecoderBase, register_decoder
 from ..errors import FileFormatError, InputError, LanguageModelError, MissingDependencyError, MissingFileError
 from ..hypothesis import Hypothesis, Word
-from ..inputs import LogProbBatch, check_lengths, check_positive_int
+from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
 from ..vocabulary import Vocabulary
 from .pyctcdecode import MAX_BEAM_WIDTH, _strip_private, pyctcdecode_labels
 
@@ -191,12 +191,6 @@ def _detect_case(words: Sequence[str]) -> str | None:
     return "upper" if upper > lower else "lower"
 
 
-def _check_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 class NativeDecoder(DecoderBase):
     """pyctcdecode-compatible beam search in C++ (optionally with an n-gram LM).
 
@@ -260,13 +254,13 @@ class NativeDecoder(DecoderBase):
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
         self.beam_width = check_positive_int("beam_width", beam_width, maximum=MAX_BEAM_WIDTH)
         self.num_workers = None if num_workers is None else check_positive_int("num_workers", num_workers)
-        self.alpha = _check_number("alpha", alpha)
-        self.beta = _check_number("beta", beta)
-        self.unk_score_offset = _check_number("unk_score_offset", unk_score_offset)
+        self.alpha = check_finite_number("alpha", alpha)
+        self.beta = check_finite_number("beta", beta)
+        self.unk_score_offset = check_finite_number("unk_score_offset", unk_score_offset)
         if token_top_k is not None:
             check_positive_int("token_top_k", token_top_k)
         if blank_skip_threshold is not None:
-            value = _check_number("blank_skip_threshold", blank_skip_threshold)
+            value = check_finite_number("blank_skip_threshold", blank_skip_threshold)
             if not 0.0 < value <= 1.0:
                 raise InputError(f"blank_skip_threshold must be a probability in (0, 1], got {blank_skip_threshold!r}")
         if lm_rules not in ("pyctcdecode", "kit"):
@@ -283,11 +277,11 @@ class NativeDecoder(DecoderBase):
         self._labels = pyctcdecode_labels(vocabulary, self._case)
         options = _native.DecodeOptions()
         options.beam_width = self.beam_width
-        options.beam_prune_logp = _check_number("beam_prune_logp", beam_prune_logp)
-        options.token_min_logp = _check_number("token_min_logp", token_min_logp)
+        options.beam_prune_logp = check_finite_number("beam_prune_logp", beam_prune_logp)
+        options.token_min_logp = check_finite_number("token_min_logp", token_min_logp)
         options.token_top_k = int(token_top_k or 0)
         options.blank_skip_logp = 1.0 if blank_skip_threshold is None else math.log(blank_skip_threshold)
-        options.hotword_weight = _check_number("hotword_weight", hotword_weight)
+        options.hotword_weight = check_finite_number("hotword_weight", hotword_weight)
         options.hotwords = [w for h in hotwords for w in self._lm_text(h.strip()).split()]
         options.lm_cache = bool(lm_cache)
         options.prune_history = bool(prune_history)

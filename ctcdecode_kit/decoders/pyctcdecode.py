@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ import numpy as np
 from ..decoder import DecoderBase, register_decoder
 from ..errors import InputError
 from ..hypothesis import Hypothesis, Word
-from ..inputs import LogProbBatch, check_positive_int
+from ..inputs import LogProbBatch, check_finite_number, check_positive_int
 from ..lm.casing import apply_case
 from ..vocabulary import Vocabulary
 
@@ -155,8 +154,7 @@ class PyctcdecodeDecoder(DecoderBase):
             check_positive_int("num_workers", num_workers)
         for name, value in (("alpha", alpha), ("beta", beta), ("unk_score_offset", unk_score_offset),
                             ("hotword_weight", hotword_weight)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{name} must be a finite number, got {value!r}")
+            check_finite_number(name, value)
         if isinstance(hotwords, str):
             hotwords = [hotwords]
         if not all(isinstance(h, str) for h in hotwords):

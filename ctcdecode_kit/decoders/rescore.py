@@ -44,18 +44,12 @@ from typing import Any
 from ..decoder import Decoder, DecoderBase, build_decoder, register_decoder
 from ..errors import InputError
 from ..hypothesis import Hypothesis
-from ..inputs import check_positive_int
+from ..inputs import check_finite_number, check_positive_int
 from ..vocabulary import Vocabulary
 
 __all__ = ["RescoreDecoder", "rescore_hypotheses"]
 
 MAX_CANDIDATES = 10_000
-
-
-def _check_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -161,7 +155,7 @@ class RescoreDecoder(DecoderBase):
         from ctcdecode_kit.lm.pyctcdecode_adapter import check_vocabulary_fits
 
         self.candidates = check_positive_int("candidates", candidates, maximum=MAX_CANDIDATES)
-        self.beta = _check_number("beta", beta)
+        self.beta = check_finite_number("beta", beta)
         if base not in ("am", "score"):
             raise InputError(f"base must be 'am' or 'score', got {base!r}")
         self.base = base
@@ -206,7 +200,7 @@ class RescoreDecoder(DecoderBase):
         values = _as_list(alphas)
         if len(values) != count:
             raise InputError(f"alphas must give one weight per LM: {count} LM(s) but {len(values)} alpha(s)")
-        return [_check_number(f"alphas[{i}]", a) for i, a in enumerate(values)]
+        return [check_finite_number(f"alphas[{i}]", a) for i, a in enumerate(values)]
 
     def decode(self, logits: Any, lengths: Any = None, *, nbest: int | None = None) -> list[list[Hypothesis]]:
         """Decode a batch: first-pass n-best, re-ranked; see :class:`~ctcdecode_kit.Decoder`."""
