@@ -5,9 +5,9 @@ They ship inside the package (``ctcdecode_kit/data/default``) so that
 
 Example:
     >>> from ctcdecode_kit.default import default_assets
-    >>> assets = default_assets()               # doctest: +SKIP
-    >>> assets.model_dir.name, assets.eval_dir.name
-    ('model', 'eval')
+    >>> assets = default_assets()
+    >>> assets.model_dir.name, assets.eval_dir.name, assets.lm_path.name
+    ('model', 'eval', 'lm.arpa')
 """
 
 from __future__ import annotations
