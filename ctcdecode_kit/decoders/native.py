@@ -49,6 +49,7 @@ from ..errors import FileFormatError, InputError, LanguageModelError, MissingDep
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
 from ..vocabulary import Vocabulary
+from ..lm.casing import apply_case
 from .pyctcdecode import MAX_BEAM_WIDTH, _strip_private, pyctcdecode_labels
 
 try:
@@ -295,7 +296,7 @@ class NativeDecoder(DecoderBase):
         skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
         self._spell = {t: i for i, t in enumerate(vocabulary.tokens) if i not in skip and t}
         self._spell_max = max((len(t) for t in self._spell), default=1)
-        self._vocab_case = vocabulary.letter_case
+        self._vocab_case = vocabulary.letter_case if vocabulary.letter_case in ("upper", "lower") else None
 
     # ---------------------------------------------------------------- language model
     def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None]:
@@ -331,11 +332,7 @@ class NativeDecoder(DecoderBase):
         return None, lm, case
 
     def _lm_text(self, text: str) -> str:
-        if self._case == "lower":
-            return text.lower()
-        if self._case == "upper":
-            return text.upper()
-        return text
+        return apply_case(text, self._case)
 
     def _lm_log_prob(self, text: str) -> float:
         words = self._lm_text(text).split()
@@ -483,14 +480,7 @@ class NativeDecoder(DecoderBase):
         return tuple(ids)
 
     def _to_vocab_case(self, text: str) -> str:
-        if self._case is None:
-            return text
-        vocab_case = self._vocab_case
-        if vocab_case == "upper":
-            return text.upper()
-        if vocab_case == "lower":
-            return text.lower()
-        return text
+        return text if self._case is None else apply_case(text, self._vocab_case)
 
     def __repr__(self) -> str:
         lm = self._native_lm or self._py_lm

@@ -163,6 +163,8 @@ class PyctcdecodeDecoder(DecoderBase):
         self.alpha, self.beta = float(alpha), float(beta)
         language_model, self._case = self._make_language_model(lm, lm_case, float(unk_score_offset))
         self._lm = language_model
+        # the labels follow the LM's case; output text goes back to the vocabulary's (computed once)
+        self._vocab_case = vocabulary.letter_case if vocabulary.letter_case in ("upper", "lower") else None
         labels = pyctcdecode_labels(vocabulary, self._case)
         self._beam_decoder = BeamSearchDecoderCTC(Alphabet(labels, vocabulary.word_prefix), language_model)
         self._settings: dict[str, Any] = {
@@ -232,14 +234,7 @@ class PyctcdecodeDecoder(DecoderBase):
         return hyps
 
     def _to_vocab_case(self, text: str) -> str:
-        if self._case is None:
-            return text
-        vocab_case = self.vocabulary.letter_case
-        if vocab_case == "upper":
-            return text.upper()
-        if vocab_case == "lower":
-            return text.lower()
-        return text
+        return text if self._case is None else apply_case(text, self._vocab_case)
 
     # ---------------------------------------------------------------- workers
     def _workers_for(self, jobs: int) -> int:
