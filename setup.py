@@ -14,6 +14,7 @@ ext_modules = [
         sources=["ctcdecode_kit/csrc/bindings.cpp"],
         include_dirs=["ctcdecode_kit/csrc"],
         depends=[
+            "ctcdecode_kit/csrc/align.hpp",
             "ctcdecode_kit/csrc/beam_search.hpp",
             "ctcdecode_kit/csrc/ngram_lm.hpp",
             "ctcdecode_kit/csrc/pyset_order.hpp",

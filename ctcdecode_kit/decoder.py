@@ -95,6 +95,28 @@ class DecoderBase:
     def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:
         raise NotImplementedError
 
+    def with_options(self, **changes: Any) -> DecoderBase:
+        """A new decoder like this one with some options changed; this one is left untouched.
+
+        Heavy state (a loaded language model) is shared, not loaded again, so deriving
+        decoders for new weights is cheap; this is how ``tune`` tries ``alpha``/``beta``.
+        Backends record their options in ``self._config`` (the constructor's keyword
+        arguments, with ``lm`` already loaded); an unknown option is refused.
+
+        Example:
+            >>> from ctcdecode_kit import build_decoder
+            >>> greedy = build_decoder("greedy", ["<pad>", "|", "A"])
+            >>> greedy.with_options(frame_rate=50).frame_rate, greedy.frame_rate
+            (50.0, None)
+        """
+        config = getattr(self, "_config", None)
+        if config is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} does not record its options (self._config), so it cannot derive a copy"
+            )
+        _check_options(getattr(self, "name", type(self).__name__), type(self), changes)
+        return type(self)(self.vocabulary, **{**config, **changes})
+
     def close(self) -> None:
         """Release worker processes or native resources (safe to call twice)."""
 

@@ -47,6 +47,7 @@ from .protocol import (
 )
 
 __all__ = [
+    "ArpaLM",
     "END_OF_SENTENCE",
     "UNBOUNDED_ORDER",
     "ArpaFormatError",
@@ -74,6 +75,7 @@ __all__ = [
 
 # heavy imports (transformers, pyctcdecode) happen on first use
 _LAZY = {
+    "ArpaLM": ".ngram",
     "CausalLM": ".causal",
     "PyctcdecodeLM": ".pyctcdecode_adapter",
     "pyctcdecode_language_model": ".pyctcdecode_adapter",

@@ -55,6 +55,11 @@ struct DecodeOptions {
   bool prune_history = false; // pyctcdecode's prune_history: one beam per (last n-1 words, part, last)
   int history_order = 1;      // the LM order used by prune_history (1 without an LM)
   int nbest = 1;
+  // Which beam's fields (tokens, word frames) survive when beams with the same text merge.
+  // false (the kit): the beam whose best single path scores higher, so a hypothesis reports
+  // the tokens and word frames of its best alignment among the merged prefixes.
+  // true: the last one added, as pyctcdecode's _merge_beams does (its "stale" frames).
+  bool pyctcdecode_fields = false;
 };
 
 struct Alphabet {
@@ -273,6 +278,7 @@ class MergeMap {
 
 struct OutputBeam {
   std::string text;
+  std::vector<int32_t> tokens;  // the collapsed token ids the search emitted (blanks removed)
   std::vector<std::pair<int32_t, int32_t>> frames;
   double logit_score = 0.0;
   double score = 0.0;
@@ -354,9 +360,14 @@ class BeamSearch {
 
  private:
   struct Beam {
-    uint32_t text = 0, next_word = 0, part = 0, frames = 0;
+    uint32_t text = 0, next_word = 0, part = 0, frames = 0, toks = 0;
     int32_t last = -1, pf0 = -1, pf1 = -1;
     double logit = 0.0, score = 0.0;
+    double best_path = 0.0;  // log-prob of the best single path among the merged ones
+  };
+  struct TokNode {
+    uint32_t parent;
+    int32_t token;
   };
   struct PartNode {
     std::string text;
@@ -390,6 +401,8 @@ class BeamSearch {
     part_ids_.emplace(std::string(), 0);
     texts_.push_back(TextNode{});
     frame_nodes_.push_back(FrameNode{0, -1, -1});
+    tok_nodes_.clear();
+    tok_nodes_.push_back(TokNode{0, -1});
     force_next_break_ = false;
     if (scorer_ != nullptr) {
       scorer_->reset();
@@ -447,6 +460,11 @@ class BeamSearch {
     return *r.first;
   }
 
+  uint32_t push_token(uint32_t toks, int32_t token) {
+    tok_nodes_.push_back(TokNode{toks, token});
+    return static_cast<uint32_t>(tok_nodes_.size() - 1);
+  }
+
   uint32_t push_frames(uint32_t frames, int32_t s, int32_t e) {
     frame_nodes_.push_back(FrameNode{frames, s, e});
     return static_cast<uint32_t>(frame_nodes_.size() - 1);
@@ -495,10 +513,13 @@ class BeamSearch {
       merged_text_.push_back(merged_text);
     } else {
       // pyctcdecode's _merge_beams keeps the dict position of the first beam but the
-      // fields (text, frames...) of the last one, with the summed score.
+      // fields (text, frames...) of the last one, with the summed score; the kit keeps the
+      // fields of the beam with the better best path (ties: the first).
       const double summed = sum_log_scores(merged_[idx].logit, nb.logit);
-      merged_[idx] = nb;
+      const double best = std::max(merged_[idx].best_path, nb.best_path);
+      if (opt_.pyctcdecode_fields || nb.best_path > merged_[idx].best_path) merged_[idx] = nb;
       merged_[idx].logit = summed;
+      merged_[idx].best_path = best;
     }
   }
 
@@ -513,6 +534,8 @@ class BeamSearch {
         Beam nb = b;
         nb.last = c;
         nb.logit = b.logit + p;
+        nb.best_path = b.best_path + p;
+        if (!is_blank && b.last != c) nb.toks = push_token(b.toks, c);
         if (is_blank || b.last == c) {
           if (!is_blank) nb.pf1 = t + 1;
         } else if (ab_.bpe && (bpe_start_[c] || force_next_break_)) {
@@ -577,6 +600,7 @@ class BeamSearch {
     for (size_t i = 0; i < n; ++i) {
       beams[i].logit = fast_logit_[i];
       beams[i].score = fast_score_[i];
+      beams[i].best_path += p;
     }
     return true;
   }
@@ -683,6 +707,8 @@ class BeamSearch {
         if (!o.text.empty()) o.text += ' ';
         o.text += parts_[words[k]].text;
       }
+      for (uint32_t k = b.toks; k != 0; k = tok_nodes_[k].parent) o.tokens.push_back(tok_nodes_[k].token);
+      std::reverse(o.tokens.begin(), o.tokens.end());
       for (uint32_t f = b.frames; f != 0; f = frame_nodes_[f].parent)
         o.frames.emplace_back(frame_nodes_[f].start, frame_nodes_[f].end);
       std::reverse(o.frames.begin(), o.frames.end());
@@ -707,6 +733,7 @@ class BeamSearch {
   FlatMap part_child_, text_child_;
   std::vector<TextNode> texts_;
   std::vector<FrameNode> frame_nodes_;
+  std::vector<TokNode> tok_nodes_;
   MergeMap merge_;
   std::vector<Beam> merged_;
   std::vector<uint32_t> merged_text_;

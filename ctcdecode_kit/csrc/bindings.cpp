@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "align.hpp"
 #include "beam_search.hpp"
 #include "ngram_lm.hpp"
 
@@ -20,6 +21,13 @@ namespace py = pybind11;
 using namespace ckit;
 
 namespace {
+
+// A failure inside a user's Python language model (raised as
+// _native.LanguageModelCallbackError, which the Python side reports as LanguageModelError);
+// any other C++ error stays what it is.
+struct LMCallbackError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 py::tuple state_tuple(const LMState& s) {
   py::tuple t(s.length);
@@ -58,7 +66,7 @@ class PyScorer final : public WordScorer {
     try {
       states_.push_back(lm_.attr("begin")());
     } catch (py::error_already_set& e) {
-      throw std::runtime_error(std::string("language model begin() failed: ") + e.what());
+      throw LMCallbackError(std::string("language model begin() failed: ") + e.what());
     }
     return static_cast<int32_t>(states_.size() - 1);
   }
@@ -74,7 +82,7 @@ class PyScorer final : public WordScorer {
       if (!word.empty()) {
         py::object r = lm_.attr("score")(states_[state], py::str(word));
         if (!py::isinstance<py::tuple>(r) || py::len(r) != 2)
-          throw std::runtime_error("language model score(state, word) must return a (log_prob, new_state) tuple");
+          throw LMCallbackError("language model score(state, word) must return a (log_prob, new_state) tuple");
         py::tuple pair = py::reinterpret_borrow<py::tuple>(r);
         double logp = checked(pair[0], "score()");
         states_.push_back(pair[1]);
@@ -86,9 +94,9 @@ class PyScorer final : public WordScorer {
       *out_state = next;
       return total;
     } catch (py::error_already_set& e) {
-      throw std::runtime_error(std::string("language model callback failed: ") + e.what());
+      throw LMCallbackError(std::string("language model callback failed: ") + e.what());
     } catch (py::cast_error& e) {
-      throw std::runtime_error(std::string("language model returned a non-number: ") + e.what());
+      throw LMCallbackError(std::string("language model returned a non-number: ") + e.what());
     }
   }
   double partial(const std::string& part, int cp_len) override {
@@ -105,7 +113,7 @@ class PyScorer final : public WordScorer {
   static double checked(py::handle value, const char* what) {
     double v = py::cast<double>(value);
     if (std::isnan(v) || v == std::numeric_limits<double>::infinity())
-      throw std::runtime_error(std::string("language model ") + what + " returned " + std::to_string(v) +
+      throw LMCallbackError(std::string("language model ") + what + " returned " + std::to_string(v) +
                                "; expected a finite natural-log probability or -inf");
     return v;
   }
@@ -129,20 +137,25 @@ struct Job {
 py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<std::string>& labels, int blank,
                       int delimiter, bool bpe, const DecodeOptions& options, const NgramLM* lm,
                       py::object py_lm, const WordList* py_lm_unigrams, double alpha, double beta,
-                      double unk_score_offset, int num_threads) {
+                      double unk_score_offset, int num_threads, int nbest) {
+  // The caller's options object is never written: a decoder shared by threads passes its
+  // own options and each call's n-best size separately.
+  DecodeOptions local = options;
+  if (nbest > 0) local.nbest = nbest;
+  const DecodeOptions& opts = local;
   const int V = static_cast<int>(labels.size());
   if (V < 1) throw py::value_error("labels is empty");
   if (blank < 0 || blank >= V) throw py::value_error("blank id " + std::to_string(blank) + " is outside 0.." + std::to_string(V - 1));
   if (delimiter < -1 || delimiter >= V || delimiter == blank)
     throw py::value_error("delimiter id " + std::to_string(delimiter) + " must be -1 or a non-blank id below " + std::to_string(V));
-  if (options.beam_width < 1) throw py::value_error("beam_width must be >= 1");
-  if (options.nbest < 1) throw py::value_error("nbest must be >= 1");
-  if (options.token_top_k < 0) throw py::value_error("token_top_k must be >= 0");
-  if (std::isnan(options.beam_prune_logp) || std::isnan(options.token_min_logp) || std::isnan(options.blank_skip_logp))
+  if (opts.beam_width < 1) throw py::value_error("beam_width must be >= 1");
+  if (opts.nbest < 1) throw py::value_error("nbest must be >= 1");
+  if (opts.token_top_k < 0) throw py::value_error("token_top_k must be >= 0");
+  if (std::isnan(opts.beam_prune_logp) || std::isnan(opts.token_min_logp) || std::isnan(opts.blank_skip_logp))
     throw py::value_error("pruning thresholds must not be NaN");
   if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
   if (lm != nullptr && !py_lm.is_none()) throw py::value_error("pass either a native LM or a Python LM, not both");
-  if (lm != nullptr && options.kit_lm_rules) const_cast<NgramLM*>(lm)->index_all_unigrams();  // GIL held: no race
+  if (lm != nullptr && opts.kit_lm_rules) const_cast<NgramLM*>(lm)->index_all_unigrams();  // GIL held: no race
 
   std::vector<Job> jobs;
   jobs.reserve(arrays.size());
@@ -162,7 +175,7 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
   std::vector<std::unique_ptr<WordScorer>> scorers;
   for (int w = 0; w < threads; ++w) {
     if (lm != nullptr)
-      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, options.lm_cache, options.kit_lm_rules));
+      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, opts.lm_cache, opts.kit_lm_rules));
     else if (!py_lm.is_none())
       scorers.emplace_back(new PyScorer(py_lm, alpha, beta, unk_score_offset, py_lm_unigrams == nullptr ? nullptr : &py_lm_unigrams->words));
     else
@@ -176,7 +189,7 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     std::mutex error_mutex;
     auto work = [&](int w) {
       try {
-        BeamSearch search(alphabet, options, scorers[w].get());
+        BeamSearch search(alphabet, opts, scorers[w].get());
         for (size_t i = next++; i < jobs.size(); i = next++) {
           results[i] = search.decode(jobs[i].data, jobs[i].frames);
           std::lock_guard<std::mutex> lock(error_mutex);
@@ -204,11 +217,36 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     for (const auto& b : beams) {
       py::list frames;
       for (const auto& f : b.frames) frames.append(py::make_tuple(f.first, f.second));
-      hyps.append(py::make_tuple(py::str(b.text), frames, b.logit_score, b.score));
+      hyps.append(py::make_tuple(py::str(b.text), frames, b.logit_score, b.score, b.tokens));
     }
     out.append(hyps);
   }
   return out;
+}
+
+py::object align(const py::array_t<float, py::array::c_style | py::array::forcecast>& x, int blank,
+                 const std::vector<int32_t>& token, const std::vector<int32_t>& succ_begin,
+                 const std::vector<int32_t>& succ, const std::vector<uint8_t>& is_start,
+                 const std::vector<uint8_t>& is_final, bool allow_empty) {
+  if (x.ndim() != 2) throw py::value_error("log_probs must be 2-D [T, V]");
+  const int T = static_cast<int>(x.shape(0)), V = static_cast<int>(x.shape(1));
+  const size_t N = token.size();
+  if (blank < 0 || blank >= V) throw py::value_error("blank id outside the vocabulary");
+  if (succ_begin.size() != N + 1 || is_start.size() != N || is_final.size() != N || succ_begin[0] != 0 ||
+      static_cast<size_t>(succ_begin[N]) != succ.size())
+    throw py::value_error("inconsistent alignment graph arrays");
+  for (size_t k = 0; k < N; ++k)
+    if (succ_begin[k] > succ_begin[k + 1]) throw py::value_error("succ_begin must be non-decreasing");
+  for (int32_t j : succ)
+    if (j < 0 || static_cast<size_t>(j) >= N) throw py::value_error("successor outside the graph");
+  AlignGraph g{token, succ_begin, succ, is_start, is_final, allow_empty};
+  AlignResult r;
+  {
+    py::gil_scoped_release release;
+    r = ctc_align(x.data(), T, V, blank, g);
+  }
+  if (!r.ok) return py::none();
+  return py::make_tuple(r.nodes, r.starts, r.ends, r.score);
 }
 
 std::vector<int32_t> pyset_order(const std::vector<int32_t>& ascending, int32_t extra) {
@@ -240,7 +278,10 @@ PYBIND11_MODULE(_native, m) {
       .def_readwrite("normalize", &DecodeOptions::normalize)
       .def_readwrite("prune_history", &DecodeOptions::prune_history)
       .def_readwrite("history_order", &DecodeOptions::history_order)
-      .def_readwrite("nbest", &DecodeOptions::nbest);
+      .def_readwrite("nbest", &DecodeOptions::nbest)
+      .def_readwrite("pyctcdecode_fields", &DecodeOptions::pyctcdecode_fields);
+
+  py::register_exception<LMCallbackError>(m, "LanguageModelCallbackError", PyExc_RuntimeError);
 
   py::class_<NgramLM>(m, "NgramLM")
       .def(py::init([](const std::string& path) {
@@ -289,7 +330,11 @@ PYBIND11_MODULE(_native, m) {
 
   m.def("decode_batch", &decode_batch, py::arg("arrays"), py::arg("labels"), py::arg("blank"), py::arg("delimiter"),
         py::arg("bpe"), py::arg("options"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("py_lm_unigrams").none(true), py::arg("alpha"),
-        py::arg("beta"), py::arg("unk_score_offset"), py::arg("num_threads"));
+        py::arg("beta"), py::arg("unk_score_offset"), py::arg("num_threads"), py::arg("nbest") = -1,
+        "Decode float32 [T, V] arrays; per utterance a list of (text, word frames, am score, score, token ids).");
+  m.def("align", &align, py::arg("log_probs"), py::arg("blank"), py::arg("token"), py::arg("succ_begin"),
+        py::arg("succ"), py::arg("is_start"), py::arg("is_final"), py::arg("allow_empty"),
+        "Viterbi CTC alignment over a token graph: (nodes, starts, ends, score), or None when no path fits.");
   m.def("pyset_order", &pyset_order, py::arg("ascending"), py::arg("extra"),
         "Iteration order of CPython's set(ascending) | {extra} as replayed by the decoder (for tests).");
 }

@@ -66,6 +66,7 @@ class GreedyDecoder(DecoderBase):
         nbest: int = 1,
     ) -> None:
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
+        self._config = {"frame_rate": frame_rate, "input_type": input_type, "nbest": nbest}
 
     def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:
         log_probs, lengths = batch.log_probs, batch.lengths

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,12 +44,13 @@ import numpy as np
 import torch
 
 from ..decoder import DecoderBase, register_decoder
-from ..errors import FileFormatError, InputError, LanguageModelError, MissingDependencyError, MissingFileError
+from ..errors import InputError, LanguageModelError, MissingDependencyError
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
+from ..labels import MAX_BEAM_WIDTH, beam_labels, strip_private
+from ..lm.casing import apply_case, detect_case
+from ..lm.kenlm_model import log10_to_ln
 from ..vocabulary import Vocabulary
-from ..lm.casing import apply_case
-from .pyctcdecode import MAX_BEAM_WIDTH, _strip_private, pyctcdecode_labels
 
 try:
     from .. import _native
@@ -60,98 +60,9 @@ except ImportError as exc:  # pragma: no cover - only without a compiled build
         f"with a C++17 compiler available: 'pip install .' (or 'pip install -e .' in a checkout)"
     ) from exc
 
+from ..lm.ngram import ArpaLM
+
 __all__ = ["ArpaLM", "NativeDecoder"]
-
-_LN10 = math.log(10.0)
-
-
-class ArpaLM:
-    """A word n-gram LM read from an ARPA file by native code (scores equal KenLM's).
-
-    ``path`` may also be a binary image written by :meth:`save_binary` (a fast cache for
-    big models; KenLM's own binary format is not read).
-
-    Implements the kit's language-model protocol: ``begin()``, ``score(state, word) ->
-    (natural-log prob, new state)``, ``end(state)``, ``order``; states are hashable tuples.
-    ``log10_scores(words)`` gives KenLM-style per-word log10 scores.
-
-    Example:
-        >>> lm = ArpaLM("../shared/data/kenlm/test.arpa")                      # doctest: +SKIP
-        >>> round(lm.log10_scores(["looking"], eos=False)[0], 6)               # doctest: +SKIP
-        -0.484652
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        path = Path(path)
-        if not path.is_file():
-            raise MissingFileError(f"language model file {str(path)!r} does not exist")
-        try:
-            self._model = _native.NgramLM(str(path))
-        except ValueError as exc:
-            raise FileFormatError(str(exc)) from None
-        except RuntimeError as exc:
-            raise MissingFileError(str(exc)) from None
-        self.path = path
-
-    @property
-    def order(self) -> int:
-        """The n-gram order."""
-        return int(self._model.order)
-
-    def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word in self._model
-
-    def begin(self) -> tuple[int, ...]:
-        """The sentence-start state (after ``<s>``)."""
-        return self._model.begin_state()
-
-    def score(self, state: tuple[int, ...], word: str) -> tuple[float, tuple[int, ...]]:
-        """Natural-log P(word | state) and the next state."""
-        log10, new_state = self._model.score_state(state, word)
-        return log10 * _LN10, new_state
-
-    def end(self, state: tuple[int, ...]) -> float:
-        """Natural-log P(``</s>`` | state)."""
-        return self._model.score_state(state, "</s>")[0] * _LN10
-
-    def log10_scores(self, words: Sequence[str], *, bos: bool = True, eos: bool = True) -> list[float]:
-        """log10 score of each word (and of ``</s>`` when ``eos``), as kenlm's full_scores."""
-        return list(self._model.full_scores(list(words), bos, eos))
-
-    def sentence_log10(self, words: Sequence[str], *, bos: bool = True, eos: bool = True) -> float:
-        """Total log10 score of a sentence, as ``kenlm.Model.score``."""
-        return float(self._model.sentence_score(list(words), bos, eos))
-
-    def save_binary(self, path: str | Path) -> Path:
-        """Write a binary image of the model, loaded without parsing the ARPA text (for big models).
-
-        ``ArpaLM(path)`` and ``lm=path`` recognise the file by its header.
-
-        Example:
-            >>> ArpaLM("big.arpa").save_binary("big.ckbin")                         # doctest: +SKIP
-            >>> decoder = build_decoder("native", vocab, lm="big.ckbin")             # doctest: +SKIP
-        """
-        path = Path(path)
-        try:
-            self._model.save_binary(str(path))
-        except RuntimeError as exc:
-            raise LanguageModelError(f"could not write the binary LM {str(path)!r}: {exc}") from None
-        return path
-
-    def listed_unigrams(self) -> list[str]:
-        """Unigrams written with a backoff (the set pyctcdecode uses for OOV and prefix checks)."""
-        return list(self._model.listed_unigrams())
-
-    def __repr__(self) -> str:
-        return f"ArpaLM({str(self.path)!r}, order={self.order})"
-
-
-_PRIVATE = re.compile("[\ue000-\uefff]")
-
-
-def _clean(text: str) -> str:
-    """Text without the private-use stand-ins of special tokens, whitespace normalised."""
-    return _strip_private(text) if _PRIVATE.search(text) else " ".join(text.split())
 
 
 def _usable(x: np.ndarray, refuse_probs: bool) -> bool:
@@ -169,27 +80,23 @@ def _native_twin(lm: Any) -> ArpaLM | None:
     if type(lm).__name__ != "KenLM" or not type(lm).__module__.startswith("ctcdecode_kit.lm"):
         return None
     path, unigrams = getattr(lm, "path", None), getattr(lm, "unigrams", None)
-    if not isinstance(path, Path) or not path.is_file() or unigrams is None:
+    if not isinstance(path, Path) or not path.is_file() or unigrams is None or _kenlm_only(path):
         return None
-    with open(path, "rb") as f:
-        if f.read(2) == b"\x1f\x8b":  # gzipped: read through KenLM
-            return None
     try:
         twin = ArpaLM(path)
-    except (FileFormatError, MissingFileError):
+    except (InputError, LanguageModelError, FileNotFoundError, ValueError):
         return None
     # The kit's unigram list is every word but <s>, </s>, <unk>; a custom list keeps the callbacks.
-    if len(unigrams) != twin._model.vocab_size - 3 or twin.order != lm.order:
+    if len(unigrams) != twin.vocab_size - 3 or twin.order != lm.order:
         return None
     return twin
 
 
-def _detect_case(words: Sequence[str]) -> str | None:
-    upper = sum(1 for w in words if w.isupper())
-    lower = sum(1 for w in words if w.islower())
-    if upper == lower == 0:
-        return None
-    return "upper" if upper > lower else "lower"
+def _kenlm_only(path: Path) -> bool:
+    """Whether only KenLM reads ``path``: a KenLM binary or a compressed ARPA file."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    return head == b"mmap lm " or head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00"
 
 
 class NativeDecoder(DecoderBase):
@@ -202,10 +109,15 @@ class NativeDecoder(DecoderBase):
             :class:`ArpaLM`, or any :class:`ctcdecode_kit.lm.LanguageModel` (``begin`` /
             ``score`` / ``end``, natural logs), called back with the GIL held. A
             :class:`ctcdecode_kit.lm.KenLM` over a plain ARPA file is read natively instead
-            (same scores, no callbacks).
+            (same scores, no callbacks). A KenLM binary file (``build_binary``) or a
+            compressed ARPA file is loaded as :class:`ctcdecode_kit.lm.KenLM` (needs the
+            ``kenlm`` package) and called back: same answers, but every new (state, word)
+            pair costs a Python call, about 2-4x slower than a native ARPA
+            (benchmarks/RESULTS.md).
         alpha: LM weight; beta: bonus per word; unk_score_offset: log10 offset for a word
             outside the LM's unigram set (pyctcdecode's units).
-        hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case).
+        hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case;
+            None or () for none).
         beam_prune_logp: drop beams this far below the best (log).
         token_min_logp: tokens below this log-prob are skipped unless they are a frame's argmax.
         prune_history: keep one beam per (last LM-order - 1 words, partial word, last token),
@@ -220,10 +132,20 @@ class NativeDecoder(DecoderBase):
             "pyctcdecode" is the pyctcdecode library with its KenLM wrapper, exactly: only
             unigrams written with a backoff count as known, ``unk_score_offset`` is a log10
             offset weighted by alpha, and a hypothesis that ends in a delimiter is scored as
-            ending in an empty unknown word. A Python LM always uses "kit" rules.
+            ending in an empty unknown word. A Python LM always uses "kit" rules. The rules
+            also pick which word frames a hypothesis reports when beams with the same text
+            merge: "kit" keeps the frames (and tokens) of the merged beam with the best single
+            path, so ``Word`` frames are the half-open span of the word's tokens on the
+            hypothesis' best alignment, as greedy's are; "pyctcdecode" keeps pyctcdecode's
+            (those of the last beam merged, which can end a frame early).
         lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it, None to keep.
         num_workers: threads for a batch (None: one per available core; 1: serial).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
+
+    ``Hypothesis.tokens`` are the token ids the search emitted (collapsed, blanks removed),
+    and ``text`` is exactly ``vocabulary.text(tokens)``. A decoder keeps no per-call state:
+    one instance may decode from many threads at once. :meth:`with_options` derives a
+    decoder with other weights that shares the loaded LM.
     """
 
     name = "native"
@@ -237,7 +159,7 @@ class NativeDecoder(DecoderBase):
         alpha: float = 0.5,
         beta: float = 1.0,
         unk_score_offset: float = -10.0,
-        hotwords: Sequence[str] = (),
+        hotwords: Sequence[str] | None = None,
         hotword_weight: float = 10.0,
         beam_prune_logp: float = -10.0,
         token_min_logp: float = -5.0,
@@ -268,14 +190,16 @@ class NativeDecoder(DecoderBase):
             raise InputError(f"lm_rules must be 'pyctcdecode' or 'kit', got {lm_rules!r}")
         if lm_case not in ("auto", "lower", "upper", None):
             raise InputError(f"lm_case must be 'auto', 'lower', 'upper' or None, got {lm_case!r}")
-        if isinstance(hotwords, str):
+        if hotwords is None:
+            hotwords = ()
+        elif isinstance(hotwords, str):
             hotwords = [hotwords]
         if not all(isinstance(h, str) for h in hotwords):
             raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
         self._py_lm_unigrams: Any = None
-        self._force_kit_rules = False
-        self._native_lm, self._py_lm, self._case = self._make_lm(lm, lm_case)
-        self._labels = pyctcdecode_labels(vocabulary, self._case)
+        force_kit_rules = False
+        self._native_lm, self._py_lm, self._case, force_kit_rules = self._make_lm(lm, lm_case)
+        self._labels = beam_labels(vocabulary, self._case)
         options = _native.DecodeOptions()
         options.beam_width = self.beam_width
         options.beam_prune_logp = check_finite_number("beam_prune_logp", beam_prune_logp)
@@ -288,48 +212,59 @@ class NativeDecoder(DecoderBase):
         options.prune_history = bool(prune_history)
         lm_object = self._native_lm or self._py_lm
         options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
-        options.kit_lm_rules = lm_rules == "kit" or self._force_kit_rules
+        options.kit_lm_rules = lm_rules == "kit" or force_kit_rules
+        options.pyctcdecode_fields = lm_rules == "pyctcdecode"
         if options.kit_lm_rules and self._native_lm is not None:
             self._native_lm._model.index_all_unigrams()  # once, here, rather than in the first decode
         self.lm_rules = lm_rules
-        self._options = options
-        skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
-        self._spell = {t: i for i, t in enumerate(vocabulary.tokens) if i not in skip and t}
-        self._spell_max = max((len(t) for t in self._spell), default=1)
-        self._vocab_case = vocabulary.letter_case if vocabulary.letter_case in ("upper", "lower") else None
+        self._options = options  # read-only after construction (the C++ side copies it per call)
+        self._config: dict[str, Any] = {
+            "beam_width": beam_width, "lm": lm_object, "alpha": alpha, "beta": beta,
+            "unk_score_offset": unk_score_offset, "hotwords": tuple(hotwords), "hotword_weight": hotword_weight,
+            "beam_prune_logp": beam_prune_logp, "token_min_logp": token_min_logp, "prune_history": prune_history,
+            "token_top_k": token_top_k, "blank_skip_threshold": blank_skip_threshold, "lm_cache": lm_cache,
+            "lm_rules": lm_rules, "lm_case": lm_case if lm_object is None or lm_case != "auto" else self._case,
+            "num_workers": num_workers, "frame_rate": frame_rate, "input_type": input_type, "nbest": nbest,
+        }
 
     # ---------------------------------------------------------------- language model
-    def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None]:
+    def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None, bool]:
+        """(native LM, Python LM, LM case, force kit rules) for the ``lm`` option."""
         if lm is None:
-            return None, None, None
+            return None, None, None, False
         if not self.vocabulary.has_word_boundaries:
             raise LanguageModelError(
                 "a word language model needs a vocabulary with a word delimiter (e.g. '|') or '▁' word prefixes"
             )
         if isinstance(lm, (str, Path)):
-            lm = ArpaLM(lm)
+            path = Path(lm)
+            if path.is_file() and _kenlm_only(path):
+                from ..lm import KenLM  # a KenLM binary or a compressed ARPA: KenLM reads it, we call back
+
+                lm = KenLM(path, case=lm_case if lm_case != "auto" else "auto")
+            else:
+                lm = ArpaLM(path)
         if isinstance(lm, ArpaLM):
-            case = _detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
-            return lm, None, case
+            case = detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
+            return lm, None, case, False
         twin = _native_twin(lm)
         if twin is not None:  # a kit KenLM over a plain ARPA file: same scores, no callbacks
-            self._force_kit_rules = True
-            return twin, None, lm.case if lm_case == "auto" else lm_case
+            return twin, None, lm.case if lm_case == "auto" else lm_case, True
         missing = [name for name in ("begin", "score", "end") if not callable(getattr(lm, name, None))]
         if missing:
             raise LanguageModelError(
-                f"lm must be a path to an ARPA file, an ArpaLM or a language model with begin(), "
+                f"lm must be a path to an ARPA or KenLM file, an ArpaLM or a language model with begin(), "
                 f"score(state, word) and end(state); {type(lm).__name__} lacks {', '.join(missing)}"
             )
         unigrams = getattr(lm, "unigrams", None)
         words = [w for w in unigrams if isinstance(w, str)] if unigrams else []
         self._py_lm_unigrams = _native.WordList(words) if words else None
         if lm_case != "auto":
-            return None, lm, lm_case
+            return None, lm, lm_case, False
         case = getattr(lm, "case", None)
         if case not in ("lower", "upper"):
-            case = _detect_case(words) if words else None
-        return None, lm, case
+            case = detect_case(words) if words else None
+        return None, lm, case, False
 
     def _lm_text(self, text: str) -> str:
         return apply_case(text, self._case)
@@ -339,7 +274,7 @@ class NativeDecoder(DecoderBase):
         if not words:
             return 0.0
         if self._native_lm is not None:
-            return self._native_lm.sentence_log10(words) * _LN10
+            return log10_to_ln(self._native_lm.sentence_log10(words))
         if self._py_lm is not None:
             state = self._py_lm.begin()
             total = 0.0
@@ -410,9 +345,8 @@ class NativeDecoder(DecoderBase):
 
     def _decode_arrays(self, arrays: list[np.ndarray], nbest: int) -> list[list[Hypothesis]]:
         todo = [i for i, a in enumerate(arrays) if a.shape[0] > 0]
-        outputs: list[list[tuple[str, list, float, float]]] = [[] for _ in arrays]
+        outputs: list[list[tuple[str, list, float, float, list[int]]]] = [[] for _ in arrays]
         if todo:
-            self._options.nbest = nbest
             inputs = [arrays[i] for i in todo]  # log-softmax + clip run natively, in the worker threads
             vocab = self.vocabulary
             try:
@@ -430,57 +364,34 @@ class NativeDecoder(DecoderBase):
                     self.beta,
                     self.unk_score_offset,
                     self._workers_for(len(todo)),
+                    nbest,
                 )
-            except RuntimeError as exc:
+            except _native.LanguageModelCallbackError as exc:  # only the user's LM failing, nothing else
                 raise LanguageModelError(str(exc)) from None
             for i, beams in zip(todo, decoded):
                 outputs[i] = beams
         return [self._hypotheses(out, nbest) for out in outputs]
 
-    def _hypotheses(self, beams: list[tuple[str, list, float, float]], nbest: int) -> list[Hypothesis]:
+    def _hypotheses(self, beams: list[tuple[str, list, float, float, list[int]]], nbest: int) -> list[Hypothesis]:
         if not beams:
             return [Hypothesis("", (), 0.0, 0.0, 0.0, ())]
         hyps = []
-        for text, frames, am_score, total in beams[:nbest]:
-            words = []
-            for word, (start, end) in zip(text.split(), frames):
-                clean = _clean(word)
-                if clean:
-                    words.append(Word(self._to_vocab_case(clean), int(start), int(end)).with_frame_rate(self.frame_rate))
-            clean_text = self._to_vocab_case(_clean(text))
-            tokens = self._encode(clean_text)
-            hyps.append(Hypothesis(clean_text, tokens, float(total), float(am_score), self._lm_log_prob(clean_text), tuple(words)))
+        for text, frames, am_score, total, tokens in beams[:nbest]:
+            # The search's words (in the LM's case) and the vocabulary's words of the emitted
+            # tokens are the same words; a word made only of special tokens is in neither.
+            spans = [span for word, span in zip(text.split(), frames) if strip_private(word)]
+            spelled = self.vocabulary.words(tokens)
+            if len(spans) != len(spelled):  # pragma: no cover - would be a bug in the search
+                raise RuntimeError(f"native search returned {len(spans)} word spans for {len(spelled)} words")
+            words = tuple(
+                Word(w.text, int(start), int(end)).with_frame_rate(self.frame_rate)
+                for w, (start, end) in zip(spelled, spans)
+            )
+            clean_text = " ".join(w.text for w in words)
+            hyps.append(
+                Hypothesis(clean_text, tuple(tokens), float(total), float(am_score), self._lm_log_prob(clean_text), words)
+            )
         return hyps
-
-    def _encode(self, text: str) -> tuple[int, ...]:
-        # Vocabulary.encode (longest match first) with the lookup table built once.
-        ids: list[int] = []
-        delimiter, prefix, lookup = self.vocabulary.word_delimiter, self.vocabulary.word_prefix, self._spell
-        for n, word in enumerate(text.split()):
-            if n and delimiter is not None:
-                ids.append(delimiter)
-            if prefix:
-                word = "\u2581" + word
-            if self._spell_max == 1:
-                try:
-                    ids.extend([lookup[c] for c in word])
-                    continue
-                except KeyError:
-                    return tuple(self.vocabulary.encode(text))
-            pos = 0
-            while pos < len(word):
-                for size in range(min(self._spell_max, len(word) - pos), 0, -1):
-                    token = lookup.get(word[pos : pos + size])
-                    if token is not None:
-                        ids.append(token)
-                        pos += size
-                        break
-                else:
-                    return tuple(self.vocabulary.encode(text))  # raises the vocabulary's error
-        return tuple(ids)
-
-    def _to_vocab_case(self, text: str) -> str:
-        return text if self._case is None else apply_case(text, self._vocab_case)
 
     def __repr__(self) -> str:
         lm = self._native_lm or self._py_lm
