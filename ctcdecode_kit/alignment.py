@@ -131,6 +131,9 @@ def _text_graph(text: str, vocabulary: Vocabulary, lead: str = "optional", trail
     skip = vocabulary.special | {vocabulary.blank} | ({delimiter} if delimiter is not None else set())
     lookup = {t: i for i, t in enumerate(vocabulary.tokens) if i not in skip and t}
     max_len = max((len(t) for t in lookup), default=1)
+    # SentencePiece's lone "▁" spells nothing (an empty word start): one may stand before
+    # any word and at the end
+    lone = lookup.get(_PREFIX_MARK) if vocabulary.word_prefix else None
     graph = _Graph()
     words = text.split()
     previous: list[int] = []  # the nodes the next word follows
@@ -144,6 +147,12 @@ def _text_graph(text: str, vocabulary: Vocabulary, lead: str = "optional", trail
         firsts = [k for i, _, k in nodes if i == 0]
         for _, j, k in nodes:
             graph.link([k], [k2 for i2, _, k2 in nodes if i2 == j])
+        if lone is not None:
+            empty_start = graph.add(lone)
+            graph.link(previous, [empty_start])
+            graph.link([empty_start], firsts)
+            if n == 0:
+                graph.start.append(empty_start)
         if n == 0:
             if delimiter is None or lead != "required":
                 graph.start.extend(firsts)
@@ -155,6 +164,12 @@ def _text_graph(text: str, vocabulary: Vocabulary, lead: str = "optional", trail
         else:
             graph.link(previous, firsts)
         previous = [k for _, j, k in nodes if j == len(spelled)]
+    if lone is not None:
+        empty_end = graph.add(lone)
+        graph.link(previous, [empty_end])
+        graph.final.append(empty_end)
+        if not words:
+            graph.start.append(empty_end)
     if not words:
         graph.final.extend(previous)  # a lone delimiter, or nothing at all
         return graph

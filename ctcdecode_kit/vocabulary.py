@@ -40,7 +40,7 @@ AUTO = _Auto.AUTO
 """Sentinel: let the constructor detect the blank / word delimiter."""
 
 _BLANK_CANDIDATES = ("<pad>", "<blank>", "[PAD]", "[pad]", "<b>", "<eps>", "")
-_DELIMITER_CANDIDATES = ("|", " ")
+_DELIMITER_CANDIDATES = ("|", " ", "<space>")  # <space>: ESPnet / k2 token lists
 _SPECIAL_PATTERN = re.compile(r"^(<[^<>]+>|\[[A-Za-z_]+\])$")
 _PREFIX_MARK = "\u2581"  # SentencePiece word-start mark
 
@@ -99,8 +99,8 @@ class Vocabulary:
         """Build a vocabulary from labels indexed by class id.
 
         ``blank`` defaults to the first of ``<pad>``, ``<blank>``, ``[PAD]``, ``<b>``,
-        ``<eps>`` or the empty string found; ``word_delimiter`` to ``|`` or ``" "``
-        (None: no delimiter). ``special`` defaults to every other ``<...>`` or ``[...]``
+        ``<eps>`` or the empty string found; ``word_delimiter`` to ``|``, ``" "`` or
+        ESPnet's ``<space>`` (None: no delimiter). ``special`` defaults to every other ``<...>`` or ``[...]``
         token.
 
         Example:

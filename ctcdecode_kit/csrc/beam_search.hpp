@@ -55,11 +55,15 @@ struct DecodeOptions {
   bool prune_history = false; // pyctcdecode's prune_history: one beam per (last n-1 words, part, last)
   int history_order = 1;      // the LM order used by prune_history (1 without an LM)
   int nbest = 1;
-  // Which beam's fields (tokens, word frames) survive when beams with the same text merge.
-  // false (the kit): the beam whose best single path scores higher, so a hypothesis reports
-  // the tokens and word frames of its best alignment among the merged prefixes.
-  // true: the last one added, as pyctcdecode's _merge_beams does (its "stale" frames).
-  bool pyctcdecode_fields = false;
+  // pyctcdecode's behaviours that the kit does not copy, kept for exact reproduction:
+  // * which beam's fields (tokens, word frames) survive when beams with the same text merge:
+  //   the kit keeps the beam whose best single path scores higher (so a hypothesis reports
+  //   the tokens and word frames of its best alignment); pyctcdecode the last one added
+  //   (its "stale" frames);
+  // * a label that ends in "▁" (e.g. a lone "▁") forces a word break on whatever token of
+  //   whichever beam comes next in pyctcdecode (a flag shared across beams); the kit treats
+  //   a lone "▁" as the empty start of a word, as Vocabulary.words does.
+  bool pyctcdecode_quirks = false;
 };
 
 struct Alphabet {
@@ -517,7 +521,7 @@ class BeamSearch {
       // fields of the beam with the better best path (ties: the first).
       const double summed = sum_log_scores(merged_[idx].logit, nb.logit);
       const double best = std::max(merged_[idx].best_path, nb.best_path);
-      if (opt_.pyctcdecode_fields || nb.best_path > merged_[idx].best_path) merged_[idx] = nb;
+      if (opt_.pyctcdecode_quirks || nb.best_path > merged_[idx].best_path) merged_[idx] = nb;
       merged_[idx].logit = summed;
       merged_[idx].best_path = best;
     }
@@ -540,7 +544,7 @@ class BeamSearch {
           if (!is_blank) nb.pf1 = t + 1;
         } else if (ab_.bpe && (bpe_start_[c] || force_next_break_)) {
           force_next_break_ = false;
-          if (bpe_end_[c]) force_next_break_ = true;
+          if (bpe_end_[c] && opt_.pyctcdecode_quirks) force_next_break_ = true;
           nb.frames = b.part == 0 ? b.frames : push_frames(b.frames, b.pf0, b.pf1);
           nb.next_word = b.part;
           nb.part = intern_part(bpe_clean_[c]);

@@ -279,7 +279,7 @@ PYBIND11_MODULE(_native, m) {
       .def_readwrite("prune_history", &DecodeOptions::prune_history)
       .def_readwrite("history_order", &DecodeOptions::history_order)
       .def_readwrite("nbest", &DecodeOptions::nbest)
-      .def_readwrite("pyctcdecode_fields", &DecodeOptions::pyctcdecode_fields);
+      .def_readwrite("pyctcdecode_quirks", &DecodeOptions::pyctcdecode_quirks);
 
   py::register_exception<LMCallbackError>(m, "LanguageModelCallbackError", PyExc_RuntimeError);
 

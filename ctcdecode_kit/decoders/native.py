@@ -47,6 +47,7 @@ from ..decoder import DecoderBase, register_decoder
 from ..errors import InputError, LanguageModelError, MissingDependencyError
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
+from ..alignment import align_text
 from ..labels import MAX_BEAM_WIDTH, beam_labels, strip_private
 from ..lm.casing import apply_case, detect_case
 from ..lm.kenlm_model import log10_to_ln
@@ -213,7 +214,7 @@ class NativeDecoder(DecoderBase):
         lm_object = self._native_lm or self._py_lm
         options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
         options.kit_lm_rules = lm_rules == "kit" or force_kit_rules
-        options.pyctcdecode_fields = lm_rules == "pyctcdecode"
+        options.pyctcdecode_quirks = lm_rules == "pyctcdecode"
         if options.kit_lm_rules and self._native_lm is not None:
             self._native_lm._model.index_all_unigrams()  # once, here, rather than in the first decode
         self.lm_rules = lm_rules
@@ -370,9 +371,18 @@ class NativeDecoder(DecoderBase):
                 raise LanguageModelError(str(exc)) from None
             for i, beams in zip(todo, decoded):
                 outputs[i] = beams
-        return [self._hypotheses(out, nbest) for out in outputs]
+        return [self._hypotheses(out, nbest, array) for out, array in zip(outputs, arrays)]
 
-    def _hypotheses(self, beams: list[tuple[str, list, float, float, list[int]]], nbest: int) -> list[Hypothesis]:
+    def _to_vocab_text(self, text: str) -> str:
+        """A search text (LM case, special-token stand-ins) in the vocabulary's case."""
+        clean = strip_private(text)
+        if self._case is None or self.vocabulary.letter_case not in ("upper", "lower"):
+            return clean
+        return apply_case(clean, self.vocabulary.letter_case)
+
+    def _hypotheses(
+        self, beams: list[tuple[str, list, float, float, list[int]]], nbest: int, array: np.ndarray
+    ) -> list[Hypothesis]:
         if not beams:
             return [Hypothesis("", (), 0.0, 0.0, 0.0, ())]
         hyps = []
@@ -381,8 +391,14 @@ class NativeDecoder(DecoderBase):
             # tokens are the same words; a word made only of special tokens is in neither.
             spans = [span for word, span in zip(text.split(), frames) if strip_private(word)]
             spelled = self.vocabulary.words(tokens)
-            if len(spans) != len(spelled):  # pragma: no cover - would be a bug in the search
-                raise RuntimeError(f"native search returned {len(spans)} word spans for {len(spelled)} words")
+            if len(spans) != len(spelled):
+                if self.lm_rules != "pyctcdecode":  # pragma: no cover - would be a bug in the search
+                    raise RuntimeError(f"native search returned {len(spans)} word spans for {len(spelled)} words")
+                # pyctcdecode's shared word-break flag split words its tokens do not: keep its
+                # text (exact reproduction) and report the best tokenisation of that text
+                clean = self._to_vocab_text(text)
+                tokens = list(align_text(array, clean, self.vocabulary).tokens)
+                spelled = self.vocabulary.words(tokens)
             words = tuple(
                 Word(w.text, int(start), int(end)).with_frame_rate(self.frame_rate)
                 for w, (start, end) in zip(spelled, spans)
