@@ -3,8 +3,9 @@
 The compiled ``decode_batch`` is called directly with random shapes, values (including
 -inf, +inf and NaN, which the Python layer would have refused), lengths, beam widths,
 tiny vocabularies, empty utterances and random token roles; it must either return
-well-formed beams or raise ValueError. The public decoder must return hypotheses or
-raise InputError.
+well-formed beams or raise ValueError. The public decoder must return hypotheses whose
+tokens spell their text, or raise an InputError about the input (non-finite logits, lengths
+past the frames); a VocabularyError on logits that fit the vocabulary fails the test.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ctcdecode_kit import Vocabulary, build_decoder
-from ctcdecode_kit.errors import InputError
+from ctcdecode_kit.errors import InputError, VocabularyError
+from tests.conftest import require_module
 
-native = pytest.importorskip("ctcdecode_kit.decoders.native", reason="native extension not built")
-_native = pytest.importorskip("ctcdecode_kit._native")
+native = require_module("ctcdecode_kit.decoders.native")
+_native = require_module("ctcdecode_kit._native")
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALUES = st.one_of(
@@ -71,8 +73,9 @@ def test_native_decode_batch_returns_beams_or_raises_value_error(call, toy_lm):
     assert len(out) == len(arrays_)
     for beams in out:
         assert 1 <= len(beams) <= options.nbest
-        for text, frames, am_score, score in beams:
+        for text, frames, am_score, score, tokens in beams:
             assert isinstance(text, str) and len(frames) >= 0
+            assert all(0 <= t < len(labels) and t != blank for t in tokens)
             assert not math.isnan(am_score) and not math.isnan(score)
         scores = [b[3] for b in beams]
         assert scores == sorted(scores, reverse=True)
@@ -109,26 +112,49 @@ def test_native_decode_batch_refuses_bad_ids_and_options():
         _native.decode_batch([ok], ["", "a"], 0, -1, False, _native.DecodeOptions(), None, None, None, 0.5, 1.0, -10.0, 0)
 
 
-VOCAB = Vocabulary.from_labels(["<pad>", "|", "A", "B", "<unk>"])
+FINITE = st.floats(-40, 5, width=32)
+# Vocabularies the decoder must handle on any finite input. The SentencePiece ones are issue 11's
+# item 3: a beam that re-spells its text by greedy longest match cannot spell 'abc' with the first
+# and returns (3,) instead of (1, 2) with the second.
+FUZZ_VOCABULARIES = {
+    "letters": ["<pad>", "|", "A", "B", "<unk>"],
+    "sentencepiece": ["<pad>", "\u2581a", "bc", "\u2581ab"],
+    "sentencepiece-prefix": ["<pad>", "\u2581a", "b", "\u2581ab"],
+    "espnet-space": ["<blank>", "<space>", "a", "b", "<unk>"],
+}
 
 
-@FUZZ
-@given(
-    logits=st.integers(0, 10).flatmap(lambda t: arrays(np.float32, (2, t, len(VOCAB)), elements=VALUES)),
-    lengths=st.lists(st.integers(0, 12), min_size=2, max_size=2),
-    beam_width=st.integers(1, 30),
-    nbest=st.integers(1, 4),
-)
-def test_native_decoder_returns_hypotheses_or_an_input_error(logits, lengths, beam_width, nbest):
-    decoder = build_decoder("native", VOCAB, beam_width=beam_width, num_workers=2, token_top_k=2)
+@st.composite
+def decoder_inputs(draw, vocab_size: int):
+    """A [2, T, V] batch, all finite half of the time (else with inf/NaN), and lengths (valid or not)."""
+    frames = draw(st.integers(0, 10))
+    logits = draw(arrays(np.float32, (2, frames, vocab_size), elements=draw(st.sampled_from([FINITE, VALUES]))))
+    valid = st.integers(0, frames)
+    lengths = draw(st.lists(st.one_of(valid, st.integers(0, 12)) if draw(st.booleans()) else valid, min_size=2, max_size=2))
+    return logits, lengths
+
+
+@pytest.mark.parametrize("labels", FUZZ_VOCABULARIES.values(), ids=FUZZ_VOCABULARIES.keys())
+@settings(FUZZ, max_examples=100)
+@given(data=st.data(), beam_width=st.integers(1, 30), nbest=st.integers(1, 4))
+def test_native_decoder_returns_hypotheses_or_an_input_error_about_the_input(labels, data, beam_width, nbest):
+    vocab = Vocabulary.from_labels(labels)
+    logits, lengths = data.draw(decoder_inputs(len(labels)))
+    decoder = build_decoder("native", vocab, beam_width=beam_width, num_workers=2, token_top_k=2)
     try:
         result = decoder.decode(logits, lengths, nbest=nbest)
-    except InputError:
+    except VocabularyError:
+        raise  # the vocabulary fits these logits: a VocabularyError is the decoder's own failure
+    except InputError as exc:
+        bad_input = not np.isfinite(logits).all() or any(n > logits.shape[1] for n in lengths)
+        assert bad_input, f"InputError on finite logits with valid lengths {lengths}: {exc}"
         return
     assert len(result) == 2
     for hyps in result:
         assert 1 <= len(hyps) <= nbest
-        assert all("<unk>" not in h.text and not math.isnan(h.score) for h in hyps)
+        for h in hyps:
+            assert "<unk>" not in h.text and "<space>" not in h.text and not math.isnan(h.score)
+            assert vocab.text(h.tokens) == h.text, (h.tokens, h.text)
 
 
 # ---------------------------------------------------------------- differential: native == pyctcdecode 0.5
@@ -138,7 +164,7 @@ BPE_LABELS = ["", "\u2581lo", "ok", "ing", "\u2581on", "\u2581a", "\u2581", "li"
 
 @pytest.fixture(scope="module")
 def reference_lm(shared):
-    kenlm = pytest.importorskip("kenlm")
+    kenlm = require_module("kenlm")
     from pyctcdecode.language_model import load_unigram_set_from_arpa
 
     path = str(shared.path("kenlm/test.arpa"))
