@@ -113,8 +113,8 @@ class NativeDecoder(DecoderBase):
             (same scores, no callbacks). A KenLM binary file (``build_binary``) or a
             compressed ARPA file is loaded as :class:`ctcdecode_kit.lm.KenLM` (needs the
             ``kenlm`` package) and called back: same answers, but every new (state, word)
-            pair costs a Python call, about 2-4x slower than a native ARPA
-            (benchmarks/RESULTS.md).
+            pair costs a Python call (measured against the same LM as a native ARPA by
+            benchmarks/bench_kenlm_binary.py; numbers in benchmarks/RESULTS.md).
         alpha: LM weight; beta: bonus per word; unk_score_offset: log10 offset for a word
             outside the LM's unigram set (pyctcdecode's units).
         hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case;
