@@ -71,16 +71,38 @@ def _root(
     """
 
 
+_LM_HELP = "ARPA or KenLM binary LM (a beam decoder given --lm fuses it: -d native --lm X means native+lm)."
+_ALPHA_HELP = "LM weight [default: 0.5]."
+_BETA_HELP = "Word insertion bonus [default: 1.0]."
+
+
+def _shared(
+    lm: Path | None, alpha: float | None, beta: float | None, beam_width: int | None, frame_rate: float | None = None
+) -> Any:
+    """The settings a run's decoders share; None = not given (the option builder applies the defaults)."""
+    from ctcdecode_kit.runs.specs import SharedSettings
+
+    return SharedSettings(lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, frame_rate=frame_rate)
+
+
+def _close(decoder: Any) -> None:
+    close = getattr(decoder, "close", None)
+    if close is not None:
+        close()
+
+
 @app.command()
 @friendly_errors
 def decode(
     logits: list[Path] = typer.Argument(..., help="Saved logits: .npy or .pt files, [T, V] or [1, T, V]."),
     vocab: Path = typer.Option(..., "--vocab", help="vocab.json (token -> id) or tokens.txt."),
-    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder name (see `list`)."),
-    lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM for beam decoders."),
-    alpha: float = typer.Option(0.5, help="LM weight."),
-    beta: float = typer.Option(1.0, help="Word insertion bonus."),
-    beam_width: int = typer.Option(100, "--beam-width", help="Beam width."),
+    decoder: str = typer.Option(
+        "greedy", "--decoder", "-d", help="Decoder spec NAME[+lm][:key=value,...] (names: see `list`)."
+    ),
+    lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
+    alpha: float | None = typer.Option(None, help=_ALPHA_HELP),
+    beta: float | None = typer.Option(None, help=_BETA_HELP),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width [default: 100]."),
     frame_rate: float | None = typer.Option(None, "--frame-rate", help="Frames per second (wav2vec2: 50)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with scores and word frames."),
 ) -> None:
@@ -89,24 +111,22 @@ def decode(
     Example: ctcdecode-kit decode ../shared/data/wav2vec2-logits/121-121726-0000.npy
     --vocab ../shared/data/wav2vec2-logits/vocab.json
     """
-    from ctcdecode_kit import Vocabulary, build_decoder
+    from ctcdecode_kit import Vocabulary
     from ctcdecode_kit.logits_io import load_logits
+    from ctcdecode_kit.runs.specs import build_from_spec
 
     vocabulary = Vocabulary.from_file(vocab)
-    options: dict[str, Any] = {"frame_rate": frame_rate}
-    if decoder != "greedy":
-        options.update(beam_width=beam_width)
-        if lm is not None:
-            options.update(lm=lm, alpha=alpha, beta=beta)
-    dec = build_decoder(decoder, vocabulary, **options)
-    for path in logits:
-        array = load_logits(path, vocab_size=len(vocabulary))
-        hyp = dec.decode(array)[0][0]
-        if as_json:
-            typer.echo(json.dumps({"file": str(path), **hyp.to_dict()}))
-        else:
-            typer.echo(hyp.text if len(logits) == 1 else f"{path}\t{hyp.text}")
-
+    dec = build_from_spec(decoder, vocabulary, _shared(lm, alpha, beta, beam_width, frame_rate))
+    try:
+        for path in logits:
+            array = load_logits(path, vocab_size=len(vocabulary))
+            hyp = dec.decode(array)[0][0]
+            if as_json:
+                typer.echo(json.dumps({"file": str(path), **hyp.to_dict()}))
+            else:
+                typer.echo(hyp.text if len(logits) == 1 else f"{path}\t{hyp.text}")
+    finally:
+        _close(dec)
 
 
 def _parse_range(text: str, name: str) -> tuple[float, float]:
@@ -130,19 +150,25 @@ def _quiet_transformers() -> None:
 def _load_inputs(
     model: str | None, data: Path | None, logits: Path | None, vocab: Path | None, device: str | None
 ) -> tuple[Any, list[Any], Any, float | None, dict[str, Any]]:
-    """(acoustic model or None, utterances, vocabulary, frame rate, settings) for compare/tune."""
+    """(acoustic model or None, utterances, vocabulary, frame rate, settings) for compare/tune.
+
+    A saved-logits dataset (``--logits``) is decoded from its own files; audio (``--data``)
+    goes through the model.
+    """
     from ctcdecode_kit import Vocabulary
     from ctcdecode_kit.datasets import load_dataset
     from ctcdecode_kit.errors import InputError
 
-    if logits is not None and data is not None:
-        raise InputError("give --data (audio) or --logits (saved logits), not both")
+    if logits is not None and (data is not None or model is not None):
+        raise InputError("give --logits (saved logits) alone, or --data (audio) with an optional --model, not both")
     if logits is not None:
         dataset = load_dataset(logits)
         vocabulary = Vocabulary.from_file(vocab) if vocab is not None else getattr(dataset, "vocabulary", None)
         if vocabulary is None:
             raise InputError(f"no vocab.json in {str(logits)!r}; pass --vocab PATH")
         return None, list(dataset), vocabulary, None, {"logits": str(logits)}
+    if vocab is not None:
+        raise InputError("--vocab applies to --logits; an acoustic model brings its own vocabulary")
     from ctcdecode_kit import AcousticModel
     from ctcdecode_kit.default import default_assets
 
@@ -156,12 +182,26 @@ def _load_inputs(
     return acoustic, list(dataset), acoustic.vocabulary, acoustic.frame_rate, {"model": str(model), "data": str(data)}
 
 
+def _wants_lm(specs: list[str]) -> bool:
+    """Whether the comparison has a decoder that uses an LM (the default table does)."""
+    from ctcdecode_kit.runs.specs import parse_decoder_spec
+
+    return not specs or any(parse_decoder_spec(s).use_lm for s in specs)
+
+
 def _default_lm(lm: Path | None, model: str | None, data: Path | None, logits: Path | None) -> Path | None:
     if lm is not None or model is not None or data is not None or logits is not None:
         return lm
     from ctcdecode_kit.default import default_assets
 
     return default_assets().lm_path
+
+
+def _run_names(settings: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(data, model) names for a derived output folder."""
+    if "logits" in settings:
+        return settings["logits"], None
+    return settings.get("data"), settings.get("model")
 
 
 def _print_table(comparison: Any) -> None:
@@ -215,6 +255,13 @@ class _Bars:
         self.progress.stop()
 
 
+_OUTPUT_HELP = (
+    "Results folder [default: ctcdecode-kit-runs/<data>-<model>-<hash of the run's settings>]. A folder "
+    "holding another run's results is refused (see --overwrite, --resume)."
+)
+_OVERWRITE_HELP = "Delete the results and logits a previous run wrote in --output, then start afresh."
+
+
 @app.command()
 @friendly_errors
 def compare(
@@ -226,13 +273,14 @@ def compare(
         [], "--decoder", "-d", help="Decoder spec NAME[+lm][:key=value,...]; repeat; default: all available."
     ),
     lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM (default: the embedded LM)."),
-    alpha: float = typer.Option(0.5, help="LM weight."),
-    beta: float = typer.Option(1.0, help="Word insertion bonus."),
-    beam_width: int = typer.Option(100, "--beam-width", help="Beam width of beam decoders."),
+    alpha: float | None = typer.Option(None, help=_ALPHA_HELP),
+    beta: float | None = typer.Option(None, help=_BETA_HELP),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width of beam decoders [default: 100]."),
     batch_size: int = typer.Option(8, "--batch-size", help="Utterances per acoustic/decoder batch."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
-    output: Path = typer.Option(Path("ctcdecode-kit-runs/compare"), "--output", "-o", help="Results folder."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output."),
+    output: Path | None = typer.Option(None, "--output", "-o", help=_OUTPUT_HELP),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output (same settings)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE_HELP),
 ) -> None:
     """Compare decoders' WER, CER and speed on one dataset.
 
@@ -240,29 +288,22 @@ def compare(
 
     Example: ctcdecode-kit compare --logits ../shared/data/wav2vec2-logits -d greedy -d pyctcdecode
     """
-    from ctcdecode_kit.compare import compare as run_compare
-    from ctcdecode_kit.results import ensure_output_dir
+    from ctcdecode_kit.runs.compare import plan_comparison, run_comparison
+    from ctcdecode_kit.runs.fingerprint import default_output_dir
+    from ctcdecode_kit.runs.journal import ensure_output_dir
 
-    ensure_output_dir(output)
-    lm = _default_lm(lm, model, data, logits)
+    if output is not None:
+        ensure_output_dir(output)
+    if lm is None and _wants_lm(decoder):
+        lm = _default_lm(lm, model, data, logits)
     acoustic, utterances, vocabulary, frame_rate, settings = _load_inputs(model, data, logits, vocab, device)
+    plan = plan_comparison(
+        utterances, decoders=decoder or None, model=acoustic, vocabulary=vocabulary, frame_rate=frame_rate,
+        lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, batch_size=batch_size, settings=settings,
+    )
+    output = output if output is not None else default_output_dir(*_run_names(settings), plan.fingerprint)
     with _Bars() as bars:
-        result = run_compare(
-            utterances,
-            decoders=decoder or None,
-            model=acoustic,
-            vocabulary=vocabulary,
-            frame_rate=frame_rate,
-            lm=lm,
-            alpha=alpha,
-            beta=beta,
-            beam_width=beam_width,
-            batch_size=batch_size,
-            output_dir=output,
-            resume=resume,
-            progress=bars,
-            settings=settings,
-        )
+        result = run_comparison(plan, output_dir=output, resume=resume, overwrite=overwrite, progress=bars)
     _print_table(result)
 
 
@@ -271,11 +312,11 @@ def compare(
 def transcribe(
     files: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3)."),
     model: str | None = typer.Option(None, "--model", "-m", help="HF model id or local dir (default: embedded model)."),
-    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder name."),
-    lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM for beam decoders."),
-    alpha: float = typer.Option(0.5, help="LM weight."),
-    beta: float = typer.Option(1.0, help="Word insertion bonus."),
-    beam_width: int = typer.Option(100, "--beam-width", help="Beam width."),
+    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder spec NAME[+lm][:key=value,...]."),
+    lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
+    alpha: float | None = typer.Option(None, help=_ALPHA_HELP),
+    beta: float | None = typer.Option(None, help=_BETA_HELP),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width [default: 100]."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, ..."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines with word timestamps (s) and scores."),
 ) -> None:
@@ -286,15 +327,16 @@ def transcribe(
     from ctcdecode_kit import AcousticModel
     from ctcdecode_kit import transcribe as run_transcribe
     from ctcdecode_kit.default import default_assets
+    from ctcdecode_kit.runs.specs import build_from_spec
 
     _quiet_transformers()
     acoustic = AcousticModel.from_pretrained(model or str(default_assets().model_dir), device=device)
-    options: dict[str, Any] = {}
-    if decoder != "greedy":
-        options["beam_width"] = beam_width
-        if lm is not None:
-            options.update(lm=str(lm), alpha=alpha, beta=beta)
-    hyps = run_transcribe([str(f) for f in files], model=acoustic, decoder=decoder, **options)
+    shared = _shared(lm, alpha, beta, beam_width, acoustic.frame_rate)
+    built = build_from_spec(decoder, acoustic.vocabulary, shared)
+    try:
+        hyps = run_transcribe([str(f) for f in files], model=acoustic, decoder=built)
+    finally:
+        _close(built)
     for path, hyp in zip(files, hyps):
         if as_json:
             typer.echo(json.dumps({"file": str(path), **hyp.to_dict()}))
@@ -310,36 +352,45 @@ def tune(
     data: Path | None = typer.Option(None, "--data", help="Audio dev set."),
     logits: Path | None = typer.Option(None, "--logits", help="Saved-logits dev set."),
     vocab: Path | None = typer.Option(None, "--vocab", help="Vocabulary for --logits."),
-    decoder: str = typer.Option("pyctcdecode", "--decoder", "-d", help="Beam decoder to tune (pyctcdecode, native)."),
+    decoder: str = typer.Option(
+        "pyctcdecode", "--decoder", "-d", help="Decoder spec to tune NAME[:key=value,...] (pyctcdecode, native, rescore)."
+    ),
     alpha_range: str = typer.Option("0,2", "--alpha-range", help="LOW,HIGH for alpha."),
     beta_range: str = typer.Option("-2,4", "--beta-range", help="LOW,HIGH for beta."),
     trials: int = typer.Option(20, "--trials", help="Number of decodes of the dev set."),
-    beam_width: int = typer.Option(50, "--beam-width", help="Beam width."),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width [default: 50]."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, ..."),
-    output: Path = typer.Option(Path("ctcdecode-kit-runs/tune"), "--output", "-o", help="Results folder."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted search."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Results folder [default: ctcdecode-kit-runs/tune-<data>-<model>-<hash>]."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted search (same settings)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE_HELP),
 ) -> None:
     """Search alpha/beta for the lowest WER on a dev set (grid refinement, resumable).
 
     Example: ctcdecode-kit tune --lm lm.arpa --logits dev-logits/ --trials 20
     """
-    from ctcdecode_kit.compare import utterance_log_probs
-    from ctcdecode_kit.results import ensure_output_dir
-    from ctcdecode_kit.tune import tune as run_tune
+    from ctcdecode_kit.runs.fingerprint import default_output_dir
+    from ctcdecode_kit.runs.journal import ensure_output_dir
+    from ctcdecode_kit.runs.logits_cache import utterance_log_probs
+    from ctcdecode_kit.runs.tune import plan_tune, run_tune
 
-    ensure_output_dir(output)
-    acoustic, utterances, vocabulary, _rate, _settings = _load_inputs(model, data, logits, vocab, device)
+    if output is not None:
+        ensure_output_dir(output)
+    acoustic, utterances, vocabulary, _rate, settings = _load_inputs(model, data, logits, vocab, device)
     arrays = utterance_log_probs(utterances, acoustic, vocabulary)
+    plan = plan_tune(
+        arrays, [u.reference for u in utterances], vocabulary, lm=lm, decoder=decoder,
+        alpha_range=_parse_range(alpha_range, "--alpha-range"), beta_range=_parse_range(beta_range, "--beta-range"),
+        beam_width=beam_width,
+    )
+    output = output if output is not None else default_output_dir(*_run_names(settings), plan.fingerprint, prefix="tune")
     typer.echo(f"tuning on {len(arrays)} utterances, {trials} trials", err=True)
 
     def show(trial: Any, done: int, total: int) -> None:
         typer.echo(f"trial {done}/{total}: alpha={trial.alpha:g} beta={trial.beta:g} WER={100 * trial.wer:.2f}%", err=True)
 
-    result = run_tune(
-        arrays, [u.reference for u in utterances], vocabulary, lm=str(lm), decoder=decoder,
-        alpha_range=_parse_range(alpha_range, "--alpha-range"), beta_range=_parse_range(beta_range, "--beta-range"),
-        trials=trials, beam_width=beam_width, output_dir=output, resume=resume, progress=show,
-    )
+    result = run_tune(plan, trials=trials, output_dir=output, resume=resume, overwrite=overwrite, progress=show)
     for trial in sorted(result.trials, key=lambda t: (t.wer, t.alpha, t.beta)):
         typer.echo(f"alpha={trial.alpha:<8g} beta={trial.beta:<8g} WER={100 * trial.wer:6.2f}%  CER={100 * trial.cer:6.2f}%")
     typer.echo(f"best: alpha={result.best.alpha:g} beta={result.best.beta:g} WER={100 * result.best.wer:.2f}% "

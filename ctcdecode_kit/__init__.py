@@ -26,7 +26,7 @@ _LAZY = {
     "load_audio": "ctcdecode_kit.audio",
     "Utterance": "ctcdecode_kit.datasets",
     "load_dataset": "ctcdecode_kit.datasets",
-    "transcribe": "ctcdecode_kit.transcribe",
+    "transcribe": "ctcdecode_kit.runs.transcribe",
 }
 
 

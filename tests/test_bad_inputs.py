@@ -263,7 +263,7 @@ ROWS: list[Row] = [
     Row("non-UTF-8 vocabulary file", "refused naming the file", "FileFormatError", "not valid UTF-8",
         api=lambda tmp: __import__("ctcdecode_kit").Vocabulary.from_file(_write(tmp, "tokens.txt", b"<pad>\n\xff\n"))),
     Row("unwritable output dir", "refused before any work", "InputError", "not a directory|not writable",
-        api=lambda tmp: __import__("ctcdecode_kit.results", fromlist=["x"]).ensure_output_dir(_write(tmp, "f", "x") / "out"),
+        api=lambda tmp: __import__("ctcdecode_kit.runs.journal", fromlist=["x"]).ensure_output_dir(_write(tmp, "f", "x") / "out"),
         cli=lambda tmp: ["compare", "--logits", str(W2V), "-d", "greedy", "--output", str(_write(tmp, "f", "x") / "out")],
         needs_shared=True),
 ]

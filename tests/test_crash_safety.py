@@ -92,9 +92,10 @@ def test_corrupt_journal_is_reported_not_trusted(noisy_logits_dir, uninterrupted
     assert "corrupt at line 4" in result.stderr
 
 
-def test_resume_with_other_settings_is_refused(noisy_logits_dir, uninterrupted, tmp_path):
+def test_resume_with_other_settings_is_refused_naming_the_setting(noisy_logits_dir, uninterrupted, tmp_path):
     out = tmp_path / "other"
     shutil.copytree(uninterrupted, out)
-    cmd = _command(noisy_logits_dir, out, "--resume", "--alpha", "0.9")
+    cmd = _command(noisy_logits_dir, out, "--resume", "--beam-width", "16")
     result = subprocess.run(cmd, capture_output=True, text=True)
-    assert result.returncode != 0 and "other settings" in result.stderr
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "other settings (beam_width: 100 -> 16)" in result.stderr

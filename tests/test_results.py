@@ -8,7 +8,7 @@ import os
 import pytest
 
 from ctcdecode_kit.errors import InputError, ResultsError
-from ctcdecode_kit.results import Journal, atomic_write_json, ensure_output_dir
+from ctcdecode_kit.runs.journal import Journal, atomic_write_json, ensure_output_dir
 
 
 def test_journal_round_trips_records_on_resume(tmp_path):

@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .acoustic import AcousticModel
-from .decoder import Decoder, build_decoder
-from .errors import InputError
-from .hypothesis import Hypothesis
+from ..acoustic import AcousticModel
+from ..decoder import Decoder
+from ..errors import InputError
+from ..hypothesis import Hypothesis
+from .specs import build_from_spec, split_shared_options
 
 __all__ = ["transcribe"]
 
@@ -51,9 +52,11 @@ def transcribe(
             ``model.sampling_rate``.
         model: an :class:`~ctcdecode_kit.AcousticModel`, or a hub id / folder to load one
             from (with ``device`` and ``dtype``).
-        decoder: a registered decoder name (built with ``frame_rate=model.frame_rate``
-            and ``decoder_options``, e.g. ``beam_width=50, lm="lm.arpa", alpha=0.5``), or a
-            ready :class:`~ctcdecode_kit.Decoder` for ``model.vocabulary``.
+        decoder: a decoder spec ``NAME[+lm][:key=value,...]`` (see
+            :mod:`ctcdecode_kit.runs.specs`; built with ``frame_rate=model.frame_rate`` and
+            ``decoder_options``, e.g. ``beam_width=50, lm="lm.arpa", alpha=0.5``; an ``lm``
+            given to a beam decoder means ``NAME+lm``, and an option the decoder does not
+            use is an error), or a ready :class:`~ctcdecode_kit.Decoder` for ``model.vocabulary``.
         batch_size, chunk_length_s, stride_length_s: see :meth:`AcousticModel.iter_logits`.
 
     Returns:
@@ -72,7 +75,8 @@ def transcribe(
     elif device is not None or dtype is not None:
         raise InputError("device and dtype apply when transcribe loads the model; this AcousticModel is already loaded")
     if isinstance(decoder, str):
-        built = build_decoder(decoder, model.vocabulary, frame_rate=model.frame_rate, **decoder_options)
+        shared, extra = split_shared_options({"frame_rate": model.frame_rate, **decoder_options})
+        built = build_from_spec(decoder, model.vocabulary, shared, extra=extra)
     elif hasattr(decoder, "decode"):
         if decoder_options:
             raise InputError(
@@ -90,13 +94,19 @@ def transcribe(
         raise InputError(f"decoder must be a decoder name or a Decoder, got {type(decoder).__name__}")
     inputs = [paths] if isinstance(paths, (str, Path, np.ndarray, torch.Tensor)) else list(paths)
     results: list[Hypothesis | None] = [None] * len(inputs)
-    for batch in model.iter_logits(
-        inputs,
-        model.sampling_rate,
-        batch_size,
-        chunk_length_s=chunk_length_s,
-        stride_length_s=stride_length_s,
-    ):
-        for index, nbest in zip(batch.indices, built.decode(batch.logits, batch.lengths)):
-            results[index] = _with_times(nbest[0], model.frame_rate)
+    try:
+        for batch in model.iter_logits(
+            inputs,
+            model.sampling_rate,
+            batch_size,
+            chunk_length_s=chunk_length_s,
+            stride_length_s=stride_length_s,
+        ):
+            for index, nbest in zip(batch.indices, built.decode(batch.logits, batch.lengths)):
+                results[index] = _with_times(nbest[0], model.frame_rate)
+    finally:
+        if built is not decoder:  # built here from a spec: release its workers
+            close = getattr(built, "close", None)
+            if close is not None:
+                close()
     return results  # type: ignore[return-value]

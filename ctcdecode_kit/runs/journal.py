@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ResultsError
+from ..errors import InputError, ResultsError
 
 __all__ = ["Journal", "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "ensure_output_dir"]
 
