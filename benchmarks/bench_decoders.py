@@ -69,7 +69,7 @@ def load_inputs(count: int, noise: float, seed: int):
 
 
 def labels_for(vocab, case):
-    from ctcdecode_kit.decoders.pyctcdecode import pyctcdecode_labels
+    from ctcdecode_kit.labels import pyctcdecode_labels
 
     return pyctcdecode_labels(vocab, case)
 

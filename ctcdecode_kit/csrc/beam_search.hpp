@@ -73,6 +73,19 @@ struct Alphabet {
   bool bpe = false;
 };
 
+// The kit's fusion rule, the one source for every scorer that uses it (the Python twin is
+// ctcdecode_kit.lm.PyctcdecodeLM, and tests hold the two to the same answers): a word adds
+// alpha * ln P(word | history) + beta, plus the (unweighted) OOV offset for a word outside
+// the LM's unigrams; a partial word that starts no unigram costs the offset, scaled up past
+// kAvgTokenLen characters.
+inline double kit_word_score(double alpha, double beta, double unk, double ln_prob, bool oov) {
+  return alpha * ln_prob + beta + (oov ? unk : 0.0);
+}
+inline double kit_partial_score(double unk, int cp_len, bool starts_a_word) {
+  if (starts_a_word) return 0.0;
+  return cp_len > kAvgTokenLen ? unk * cp_len / kAvgTokenLen : unk;
+}
+
 // Word scores with pyctcdecode's LanguageModel.score semantics (already weighted:
 // alpha * (log10 p + unk) * ln(10) + beta, plus `</s>` when eos) and its partial-word score.
 class WordScorer {
@@ -111,8 +124,7 @@ class NativeScorer final : public WordScorer {
       int32_t next = state;
       if (!word.empty()) {
         double logp = static_cast<double>(base_score(state, w, &next)) * kLn10;
-        total = alpha_ * logp + beta_;
-        if (oov) total += unk_;
+        total = kit_word_score(alpha_, beta_, unk_, logp, oov);
       }
       if (eos) {
         LMState end_state;
@@ -134,12 +146,7 @@ class NativeScorer final : public WordScorer {
     return alpha_ * lm * log_base_change() + beta_;
   }
   double partial(const std::string& part, int cp_len) override {
-    if (kit_) {
-      if (part.empty() || lm_.has_prefix_any(part)) return 0.0;
-      double score = unk_;
-      if (cp_len > kAvgTokenLen) score = score * cp_len / kAvgTokenLen;
-      return score;
-    }
+    if (kit_) return kit_partial_score(unk_, cp_len, part.empty() || lm_.has_prefix_any(part));
     double is_oov = lm_.has_prefix(part) ? 0.0 : 1.0;
     double unk = unk_ * is_oov;
     if (cp_len > kAvgTokenLen) unk = unk * cp_len / kAvgTokenLen;

@@ -87,8 +87,7 @@ class PyScorer final : public WordScorer {
         double logp = checked(pair[0], "score()");
         states_.push_back(pair[1]);
         next = static_cast<int32_t>(states_.size() - 1);
-        total = alpha_ * logp + beta_;
-        if ((key >> 32) != 0) total += unk_;
+        total = kit_word_score(alpha_, beta_, unk_, logp, (key >> 32) != 0);
       }
       if (eos) total += alpha_ * checked(lm_.attr("end")(states_[next]), "end()");
       *out_state = next;
@@ -102,10 +101,7 @@ class PyScorer final : public WordScorer {
   double partial(const std::string& part, int cp_len) override {
     if (!has_unigrams() || part.empty()) return 0.0;
     auto it = std::lower_bound(unigrams_->begin(), unigrams_->end(), part);
-    if (it != unigrams_->end() && it->compare(0, part.size(), part) == 0) return 0.0;
-    double score = unk_;
-    if (cp_len > kAvgTokenLen) score = score * cp_len / kAvgTokenLen;
-    return score;
+    return kit_partial_score(unk_, cp_len, it != unigrams_->end() && it->compare(0, part.size(), part) == 0);
   }
 
  private:

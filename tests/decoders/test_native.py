@@ -11,8 +11,9 @@ import torch
 
 from ctcdecode_kit import Vocabulary, build_decoder
 from ctcdecode_kit.errors import FileFormatError, InputError, LanguageModelError, MissingFileError
+from tests.conftest import require_module
 
-native = pytest.importorskip("ctcdecode_kit.decoders.native", reason="native extension not built")
+native = require_module("ctcdecode_kit.decoders.native")
 ArpaLM = native.ArpaLM
 
 LN10 = math.log(10.0)
@@ -71,8 +72,8 @@ def test_noisy_batch_without_lm_matches_pyctcdecode_text_scores_nbest_and_frames
 
 def test_noisy_batch_with_the_librispeech_lm_matches_the_pyctcdecode_library(shared, noisy_batch, libri_lm_path):
     """Against pyctcdecode 0.5 itself (its KenLM wrapper, unigram rule and OOV offsets)."""
-    pyctcdecode = pytest.importorskip("pyctcdecode")
-    from ctcdecode_kit.decoders.pyctcdecode import _strip_private, pyctcdecode_labels
+    pyctcdecode = require_module("pyctcdecode")
+    from ctcdecode_kit.labels import pyctcdecode_labels, strip_private as _strip_private
 
     vocab = shared.wav2vec2_vocab()
     reference = pyctcdecode.build_ctcdecoder(
@@ -183,7 +184,7 @@ def test_arpa_lm_reproduces_the_librispeech_lm_provenance_values(libri_lm):
     ],
 )
 def test_arpa_lm_equals_kenlm_on_random_sentences_with_unknown_words(shared, name, libri_lm):
-    kenlm = pytest.importorskip("kenlm")
+    kenlm = require_module("kenlm")
     path = shared.path(name)
     lm = libri_lm if name.startswith("librispeech") else ArpaLM(path)
     reference = kenlm.Model(str(path))
@@ -207,7 +208,7 @@ def test_arpa_lm_equals_kenlm_on_random_sentences_with_unknown_words(shared, nam
 
 
 def test_arpa_lm_protocol_states_chain_like_kenlm(shared):
-    kenlm = pytest.importorskip("kenlm")
+    kenlm = require_module("kenlm")
     path = shared.path("kenlm/test.arpa")
     lm, reference = ArpaLM(path), kenlm.Model(str(path))
     state, total = lm.begin(), 0.0
@@ -440,7 +441,7 @@ def _all_unigrams(path):
 
 
 def test_a_kit_kenlm_object_is_decoded_natively_with_the_callback_paths_answers(shared, noisy_batch):
-    lm_module = pytest.importorskip("ctcdecode_kit.lm")
+    lm_module = require_module("ctcdecode_kit.lm")
     kit_lm = lm_module.KenLM(shared.path("librispeech-lm/3-gram.pruned.arpa"))
     vocab = shared.wav2vec2_vocab()
     fast = build_decoder("native", vocab, beam_width=16, lm=kit_lm)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ctcdecode_kit import Vocabulary, build_decoder
-from ctcdecode_kit.decoders.pyctcdecode import pyctcdecode_labels
+from ctcdecode_kit.labels import pyctcdecode_labels
 from ctcdecode_kit.errors import InputError
 
 
