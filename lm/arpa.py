@@ -22,7 +22,9 @@ Example:
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,10 +68,15 @@ def is_kenlm_binary(path: str | Path) -> bool:
 
 
 def _open_text(path: Path) -> IO[str]:
+    """The file as text, decompressed on the fly when it is gzip, bzip2 or xz."""
     with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == _GZIP_MAGIC:
+        magic = f.read(6)
+    if magic[:2] == _GZIP_MAGIC:
         return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape")
+    if magic[:3] == b"BZh":
+        return bz2.open(path, "rt", encoding="utf-8", errors="surrogateescape")
+    if magic == b"\xfd7zXZ\x00":
+        return lzma.open(path, "rt", encoding="utf-8", errors="surrogateescape")
     return open(path, encoding="utf-8", errors="surrogateescape")
 
 
