@@ -1,20 +1,27 @@
 """Turn what a user passes as ``lm=`` (a path or an object) into a checked :class:`LanguageModel`.
 
+:func:`portable_language_model` and :func:`restore_language_model` carry a loaded LM to
+a worker process: a :class:`~ctcdecode_kit.lm.KenLM` travels as its file path (the
+worker loads the file again), any other LM is pickled whole.
+
 Example:
     >>> from ctcdecode_kit.lm import NullLM
     >>> load_language_model(NullLM())
+    NullLM()
+    >>> restore_language_model(portable_language_model(NullLM()))
     NullLM()
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .casing import check_case, detect_case
 from .protocol import LanguageModel, check_language_model
 
-__all__ = ["load_language_model", "resolve_lm_case"]
+__all__ = ["KenLMSource", "load_language_model", "portable_language_model", "resolve_lm_case", "restore_language_model"]
 
 
 def load_language_model(lm: Any, *, case: str | None = "auto") -> LanguageModel:
@@ -49,3 +56,45 @@ def resolve_lm_case(lm: LanguageModel, lm_case: str | None = "auto") -> str | No
     if unigrams:
         return detect_case(unigrams)
     return None
+
+
+@dataclass(frozen=True)
+class KenLMSource:
+    """What another process needs to load the same :class:`~ctcdecode_kit.lm.KenLM` again.
+
+    Small and picklable (a path, the resolved case and the unigram list), unlike the
+    loaded model. :meth:`load` skips the full ARPA check: the file was checked when it
+    was first loaded.
+    """
+
+    path: str
+    case: str | None
+    unigrams: tuple[str, ...] | None
+
+    def load(self) -> LanguageModel:
+        """Load the model from ``path``."""
+        from .kenlm_model import KenLM
+
+        return KenLM(self.path, case=self.case, unigrams=self.unigrams, validate=False)
+
+
+def portable_language_model(lm: LanguageModel) -> Any:
+    """A picklable stand-in for a loaded LM, to send to a worker process.
+
+    A :class:`~ctcdecode_kit.lm.KenLM` becomes a :class:`KenLMSource` (its path); any
+    other LM is returned as it is and must pickle on its own. Undo with
+    :func:`restore_language_model`.
+    """
+    from .kenlm_model import KenLM
+
+    if type(lm) is KenLM:
+        unigrams = tuple(lm.unigrams) if lm.unigrams is not None else None
+        return KenLMSource(str(lm.path), lm.case, unigrams)
+    return lm
+
+
+def restore_language_model(portable: Any) -> LanguageModel:
+    """The LM behind what :func:`portable_language_model` returned."""
+    if isinstance(portable, KenLMSource):
+        return portable.load()
+    return portable  # type: ignore[no-any-return]
