@@ -7,98 +7,190 @@ What this module adds over calling pyctcdecode directly:
   never reach the text), so pyctcdecode prints no alphabet warnings;
 * the LM's letter case is matched to the vocabulary's (wav2vec2 is UPPERCASE, most
   ARPA files are lowercase) instead of scoring every word as unknown;
-* a batch is decoded on ``num_workers`` forked worker processes that the decoder owns
+* token ids and word frames come from a CTC forced alignment of pyctcdecode's text
+  (:func:`ctcdecode_kit.alignment.align_text`): pyctcdecode merges beams by text and
+  exposes no token ids, so ``tokens`` is the most probable tokenisation of the text
+  under the logits, and each word spans the frames of its tokens on that best path
+  (half-open ``[start, end)``, the convention of every backend). pyctcdecode's own
+  frames are not reported: when it merges two prefixes with the same text it keeps the
+  frames of one of them, which can be stale (a word's end frame then lags the best
+  path by a frame or more), so the kit's end frame can differ from pyctcdecode's (they
+  only guide the alignment of very long inputs);
+* a batch is decoded on ``num_workers`` worker processes that the decoder owns
   (pyctcdecode is pure Python, so threads would not help); the caller never handles a Pool.
+
+Worker processes. They are started lazily on the first batch of two or more
+utterances, with the ``forkserver`` start method on Linux and ``spawn`` elsewhere
+(``start_method=`` overrides it), never by forking the calling process: forking a
+process whose other threads run torch or hold locks can deadlock. Each worker gets the
+labels, the settings and the language model in picklable form (a
+:class:`~ctcdecode_kit.lm.KenLM` travels as its path and is loaded again, any other
+LM is pickled) and builds its beam decoder once. Measured start-up cost (first batch of
+2 utterances on 2 new workers, a 2-core machine shared with other jobs; the pool is then
+reused and a later batch pays nothing): ``forkserver`` 1.5-4 s and ``spawn`` 1.6-2 s
+without an LM, 2.4-5 s with LibriSpeech's ``3-gram.pruned.arpa`` (each worker loads it
+again, 0.2 s); ``fork`` 0.05 s and 0.3-1 s. Most of a fresh worker's second is importing
+torch, which ``import ctcdecode_kit`` pulls in. Building the decoder pickles the LM's
+recipe once (a KenLM: its path and unigram list, 2 MB and 0.03 s for that file).
+Because workers import the main script (as every ``spawn``/``forkserver`` program
+does), a script that decodes at import time must put that code under
+``if __name__ == "__main__":``; otherwise the worker dies and the decoder says so.
+
+A language model that cannot be pickled (a lambda, an open socket, a lock, a class
+defined inside a function): with the default ``num_workers=None`` the decoder warns
+once and decodes in the calling process; with an explicit ``num_workers`` of 2 or more
+it refuses with a :class:`~ctcdecode_kit.errors.LanguageModelError` naming the LM.
+
+The decoder keeps no per-call state: ``decode`` may run from many threads at once (the
+worker pool is created once, under a lock, and shared).
 
 Example:
     >>> import numpy as np
     >>> from ctcdecode_kit import Vocabulary, build_decoder
     >>> vocab = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
     >>> logits = np.log(np.array([[.1, .1, .7, .1], [.7, .1, .1, .1], [.1, .1, .1, .7]]))
-    >>> build_decoder("pyctcdecode", vocab, beam_width=10).decode(logits)[0][0].text
-    'AB'
+    >>> best = build_decoder("pyctcdecode", vocab, beam_width=10).decode(logits)[0][0]
+    >>> best.text, best.tokens, [(w.start_frame, w.end_frame) for w in best.words]
+    ('AB', (2, 3), [(0, 3)])
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+import pickle
+import sys
+import threading
+import warnings
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..decoder import DecoderBase, register_decoder
-from ..errors import InputError
-from ..hypothesis import Hypothesis, Word
+from ..errors import CTCDecodeKitError, InputError, LanguageModelError
+from ..hypothesis import Hypothesis
 from ..inputs import LogProbBatch, check_finite_number, check_positive_int
-from ..lm.casing import apply_case
+from ..labels import MAX_BEAM_WIDTH, beam_labels, strip_private
+from ..lm.casing import apply_case, check_case
 from ..vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from ..lm import LanguageModel
 
-__all__ = ["PyctcdecodeDecoder", "pyctcdecode_labels"]
+__all__ = ["PyctcdecodeDecoder", "default_start_method"]
 
-_PRIVATE_BASE = 0xE000  # Unicode private-use area: stand-ins for special tokens
-MAX_BEAM_WIDTH = 10_000
+def default_start_method() -> str:
+    """The start method of the decoder's worker processes: ``forkserver`` on Linux, else ``spawn``.
 
-
-def pyctcdecode_labels(vocabulary: Vocabulary, case: str | None = None) -> list[str]:
-    """The label list pyctcdecode expects for ``vocabulary``.
-
-    The blank becomes ``""``, the word delimiter ``" "``, and each special token a
-    private-use character (removed from the output text). ``case`` ("lower"/"upper")
-    converts the letters to match a language model.
+    Neither forks the calling process (which may run torch threads), unlike ``fork``.
 
     Example:
-        >>> v = Vocabulary.from_labels(["<pad>", "<unk>", "|", "A"])
-        >>> pyctcdecode_labels(v, case="lower")
-        ['', '\\ue001', ' ', 'a']
+        >>> default_start_method() in ("forkserver", "spawn")
+        True
     """
-    labels = []
-    for i, token in enumerate(vocabulary.tokens):
-        if i == vocabulary.blank:
-            labels.append("")
-        elif i == vocabulary.word_delimiter:
-            labels.append(" ")
-        elif i in vocabulary.special:
-            labels.append(chr(_PRIVATE_BASE + i))
-        elif case == "lower":
-            labels.append(token.lower())
-        elif case == "upper":
-            labels.append(token.upper())
-        else:
-            labels.append(token)
-    if len(set(labels)) != len(labels):
-        raise InputError(
-            f"the vocabulary's tokens collide after case conversion to {case!r}; pass lm_case=None"
-        )
-    return labels
+    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
+        return "forkserver"
+    return "spawn"
 
 
-def _strip_private(text: str) -> str:
-    return " ".join("".join(c for c in text if not _PRIVATE_BASE <= ord(c) < _PRIVATE_BASE + 0x1000).split())
+def _label_vocabulary(vocabulary: Vocabulary, case: str | None) -> Vocabulary:
+    """``vocabulary`` with its letters in the LM's case: the spelling of pyctcdecode's text."""
+    if case is None:
+        return vocabulary
+    skip = vocabulary.special | {vocabulary.blank, vocabulary.word_delimiter}
+    tokens = tuple(t if i in skip else apply_case(t, case) for i, t in enumerate(vocabulary.tokens))
+    return Vocabulary(tokens, vocabulary.blank, vocabulary.word_delimiter, vocabulary.special)
 
 
-# Worker-process side: the decoder object is inherited through fork, never pickled.
+def _make_beam_decoder(labels: Iterable[str], word_prefix: bool, language_model: Any) -> Any:
+    """A pyctcdecode ``BeamSearchDecoderCTC`` that holds its LM itself (no class-level registry)."""
+    from pyctcdecode.alphabet import Alphabet
+    from pyctcdecode.decoder import BeamSearchDecoderCTC
+
+    class _OwnLMBeamDecoder(BeamSearchDecoderCTC):  # type: ignore[misc]
+        # pyctcdecode keeps every decoder's LM in a class-level dict that is never emptied;
+        # this one keeps it on the instance, so it is freed with the decoder.
+        def __init__(self, alphabet: Any, lm: Any) -> None:
+            super().__init__(alphabet, None)
+            self.cleanup()
+            self._own_language_model = lm
+
+        @property
+        def _language_model(self) -> Any:
+            return self._own_language_model
+
+    return _OwnLMBeamDecoder(Alphabet(list(labels), word_prefix), language_model)
+
+
+# ---------------------------------------------------------------- worker processes
+@dataclass(frozen=True)
+class _WorkerSpec:
+    """Everything a worker process needs to build the same beam decoder (picklable)."""
+
+    labels: tuple[str, ...]
+    word_prefix: bool
+    lm: Any  # None or what lm.loading.portable_language_model returned
+    alpha: float
+    beta: float
+    unk_score_offset: float
+    case: str | None
+    settings: dict[str, Any]
+
+    def build(self) -> Any:
+        adapter = None
+        if self.lm is not None:
+            from ..lm.loading import restore_language_model
+            from ..lm.pyctcdecode_adapter import PyctcdecodeLM
+
+            adapter = PyctcdecodeLM(
+                restore_language_model(self.lm),
+                alpha=self.alpha,
+                beta=self.beta,
+                unk_score_offset=self.unk_score_offset,
+                case=self.case,
+            )
+        return _make_beam_decoder(self.labels, self.word_prefix, adapter)
+
+
+# Worker-process side: one decoder per worker process, built once by the initializer.
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(beam_decoder: Any, settings: dict[str, Any]) -> None:
-    _WORKER["decoder"] = beam_decoder
-    _WORKER["settings"] = settings
+def _init_worker(lm_label: str, payload: bytes) -> None:
+    try:
+        spec: _WorkerSpec = pickle.loads(payload)
+        _WORKER["decoder"] = spec.build()
+        _WORKER["settings"] = spec.settings
+    except Exception as exc:  # noqa: BLE001 - kept and re-raised by every task of this worker, never hidden
+        _WORKER["error"] = f"{lm_label}: {type(exc).__name__}: {exc}"
 
 
 def _decode_in_worker(log_probs: np.ndarray) -> list[tuple[str, list, float, float]]:
+    if "error" in _WORKER:
+        raise LanguageModelError(
+            f"a pyctcdecode worker process could not rebuild the decoder ({_WORKER['error']}); "
+            f"an LM class must be importable by the worker (defined at module level), or pass num_workers=1"
+        )
     return _run_beams(_WORKER["decoder"], log_probs, _WORKER["settings"])
 
 
 def _run_beams(beam_decoder: Any, log_probs: np.ndarray, settings: dict[str, Any]) -> list[tuple[str, list, float, float]]:
     beams = beam_decoder.decode_beams(log_probs, **settings)
     return [(text, frames, float(am), float(total)) for text, _state, frames, am, total in beams]
+
+
+def _pickle_error(obj: Any) -> str | None:
+    """Why ``obj`` cannot be pickled (None when it can)."""
+    try:
+        pickle.dumps(obj)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 class PyctcdecodeDecoder(DecoderBase):
@@ -114,12 +206,15 @@ class PyctcdecodeDecoder(DecoderBase):
         beta: word insertion bonus per word.
         unk_score_offset: log-score added for a word outside the LM's unigrams (not
             multiplied by alpha; also charged to a partial word that starts no unigram).
-        hotwords: words to boost; ``hotword_weight`` is the boost.
+        hotwords: words to boost (None or empty: none); ``hotword_weight`` is the boost.
         beam_prune_logp, token_min_logp, prune_history: pyctcdecode's pruning knobs.
         lm_case: "lower"/"upper" to force the LM's case, "auto" to take it from the LM
             (its ``case`` attribute, else its unigrams; a custom LM without either gets
             words in the vocabulary's case), None to never convert.
-        num_workers: processes for a batch (None: one per core, up to the batch size; 1: serial).
+        num_workers: processes for a batch (None: one per core, up to the batch size,
+            in this process when the LM cannot be pickled; 1: in this process).
+        start_method: how worker processes start (None: :func:`default_start_method`;
+            ``"fork"`` is accepted but unsafe when other threads run, e.g. torch's).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
     """
 
@@ -134,50 +229,85 @@ class PyctcdecodeDecoder(DecoderBase):
         alpha: float = 0.5,
         beta: float = 1.0,
         unk_score_offset: float = -10.0,
-        hotwords: Sequence[str] = (),
+        hotwords: Iterable[str] | None = (),
         hotword_weight: float = 10.0,
         beam_prune_logp: float = -10.0,
         token_min_logp: float = -5.0,
         prune_history: bool = False,
         lm_case: str | None = "auto",
         num_workers: int | None = None,
+        start_method: str | None = None,
         frame_rate: float | None = None,
         input_type: str = "auto",
         nbest: int = 1,
     ) -> None:
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
-        from pyctcdecode.alphabet import Alphabet
-        from pyctcdecode.decoder import BeamSearchDecoderCTC
-
         self.beam_width = check_positive_int("beam_width", beam_width, maximum=MAX_BEAM_WIDTH)
         if num_workers is not None:
             check_positive_int("num_workers", num_workers)
         for name, value in (("alpha", alpha), ("beta", beta), ("unk_score_offset", unk_score_offset),
-                            ("hotword_weight", hotword_weight)):
+                            ("hotword_weight", hotword_weight), ("beam_prune_logp", beam_prune_logp),
+                            ("token_min_logp", token_min_logp)):
             check_finite_number(name, value)
-        if isinstance(hotwords, str):
-            hotwords = [hotwords]
-        if not all(isinstance(h, str) for h in hotwords):
-            raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
+        check_case(lm_case, "lm_case")
+        hotword_list = self._check_hotwords(hotwords)
+        methods = multiprocessing.get_all_start_methods()
+        if start_method is not None and start_method not in methods:
+            raise InputError(f"start_method must be one of {', '.join(methods)} or None, got {start_method!r}")
+        self.start_method = start_method if start_method is not None else default_start_method()
         self.num_workers = num_workers
         self.alpha, self.beta = float(alpha), float(beta)
-        language_model, self._case = self._make_language_model(lm, lm_case, float(unk_score_offset))
-        self._lm = language_model
-        # the labels follow the LM's case; output text goes back to the vocabulary's (computed once)
-        self._vocab_case = vocabulary.letter_case if vocabulary.letter_case in ("upper", "lower") else None
-        labels = pyctcdecode_labels(vocabulary, self._case)
-        self._beam_decoder = BeamSearchDecoderCTC(Alphabet(labels, vocabulary.word_prefix), language_model)
+        self._lm, self._case = self._make_language_model(lm, lm_case, float(unk_score_offset))
+        # the labels follow the LM's case; output text goes back to the vocabulary's spelling
+        labels = beam_labels(vocabulary, self._case)
+        self._label_vocab = _label_vocabulary(vocabulary, self._case)
+        self._beam_decoder = _make_beam_decoder(labels, vocabulary.word_prefix, self._lm)
         self._settings: dict[str, Any] = {
             "beam_width": self.beam_width,
             "beam_prune_logp": float(beam_prune_logp),
             "token_min_logp": float(token_min_logp),
             "prune_history": bool(prune_history),
             # hotwords are matched against the decoder's labels, which follow the LM's case
-            "hotwords": [apply_case(h, self._case) for h in hotwords] or None,
+            "hotwords": [apply_case(h, self._case) for h in hotword_list] or None,
             "hotword_weight": float(hotword_weight),
         }
+        self._max_workers = num_workers if num_workers is not None else (os.cpu_count() or 1)
+        self._payload: bytes | None = None
+        if self._max_workers > 1:
+            self._payload = self._worker_payload(labels, float(unk_score_offset), explicit=num_workers is not None)
         self._pool: ProcessPoolExecutor | None = None
-        self._pool_size = 0
+        self._pool_lock = threading.Lock()
+        self._config: dict[str, Any] = {
+            "beam_width": beam_width,
+            "lm": self._lm.language_model if self._lm is not None else None,  # loaded: shared by with_options
+            "alpha": alpha,
+            "beta": beta,
+            "unk_score_offset": unk_score_offset,
+            "hotwords": tuple(hotword_list),
+            "hotword_weight": hotword_weight,
+            "beam_prune_logp": beam_prune_logp,
+            "token_min_logp": token_min_logp,
+            "prune_history": prune_history,
+            "lm_case": lm_case,
+            "num_workers": num_workers,
+            "start_method": start_method,
+            "frame_rate": frame_rate,
+            "input_type": input_type,
+            "nbest": nbest,
+        }
+
+    @staticmethod
+    def _check_hotwords(hotwords: Any) -> list[str]:
+        if hotwords is None:
+            return []
+        if isinstance(hotwords, str):
+            return [hotwords]
+        if not isinstance(hotwords, Iterable):
+            raise InputError(f"hotwords must be None or a sequence of strings, got {hotwords!r}")
+        words = list(hotwords)
+        if not all(isinstance(h, str) for h in words):
+            raise InputError(f"hotwords must be None or a sequence of strings, got {hotwords!r}")
+        return words
 
     # ---------------------------------------------------------------- language model
     def _make_language_model(self, lm: Any, lm_case: str | None, unk_score_offset: float) -> tuple[Any, str | None]:
@@ -203,72 +333,105 @@ class PyctcdecodeDecoder(DecoderBase):
     # ---------------------------------------------------------------- decoding
     def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:
         arrays = [batch.utterance(b) for b in range(batch.log_probs.shape[0])]
-        outputs: list[list[tuple[str, list, float, float]] | None] = [None] * len(arrays)
+        outputs: list[list[tuple[str, list, float, float]]] = [[] for _ in arrays]
         todo = [i for i, a in enumerate(arrays) if a.shape[0] > 0]
-        workers = self._workers_for(len(todo))
-        if workers > 1:
-            pool = self._get_pool(workers)
-            for i, out in zip(todo, pool.map(_decode_in_worker, [arrays[i] for i in todo])):
+        pool = self._pool_for(len(todo))
+        if pool is not None:
+            for i, out in zip(todo, self._map_on_pool(pool, [arrays[i] for i in todo])):
                 outputs[i] = out
         else:
             for i in todo:
                 outputs[i] = _run_beams(self._beam_decoder, arrays[i], self._settings)
-        return [self._hypotheses(out or [], nbest) for out in outputs]
+        return [self._hypotheses(arrays[i], outputs[i], nbest) for i in range(len(arrays))]
 
-    def _hypotheses(self, beams: list[tuple[str, list, float, float]], nbest: int) -> list[Hypothesis]:
+    def _hypotheses(self, log_probs: np.ndarray, beams: list[tuple[str, list, float, float]], nbest: int) -> list[Hypothesis]:
         if not beams:
             return [Hypothesis("", (), 0.0, 0.0, 0.0, ())]
+        from ..alignment import align_text
+
         hyps = []
         for text, frames, am_score, total in beams[:nbest]:
-            words = []
-            for word, (start, end) in frames:
-                clean = _strip_private(word)
-                if not clean:
-                    continue
-                clean = self._to_vocab_case(clean)
-                words.append(Word(clean, int(start), int(end)).with_frame_rate(self.frame_rate))
-            clean_text = self._to_vocab_case(_strip_private(text))
-            tokens = tuple(self.vocabulary.encode(clean_text))
+            # pyctcdecode's own word frames only guide the alignment of very long inputs
+            spans = [(int(start), int(end)) for word, (start, end) in frames if strip_private(word)]
+            alignment = align_text(log_probs, strip_private(text), self._label_vocab, word_spans=spans)
+            tokens = tuple(int(t) for t in alignment.tokens)
+            words = self.vocabulary.words(tokens, alignment.starts, alignment.ends, self.frame_rate)
+            clean_text = self.vocabulary.text(tokens)
             lm_score = self._lm_log_prob(clean_text)
             hyps.append(Hypothesis(clean_text, tokens, total, am_score, lm_score, tuple(words)))
         return hyps
 
-    def _to_vocab_case(self, text: str) -> str:
-        return text if self._case is None else apply_case(text, self._vocab_case)
-
     # ---------------------------------------------------------------- workers
-    def _workers_for(self, jobs: int) -> int:
-        if jobs < 2:
-            return 1
-        wanted = self.num_workers if self.num_workers is not None else (os.cpu_count() or 1)
-        if wanted < 2 or "fork" not in multiprocessing.get_all_start_methods():
-            return 1
-        return min(wanted, jobs)
+    def _worker_payload(self, labels: list[str], unk_score_offset: float, *, explicit: bool) -> bytes | None:
+        """The pickled :class:`_WorkerSpec`, or None (decode in this process) when the LM does not pickle."""
+        from ..lm.loading import portable_language_model
+        from ..lm.protocol import lm_name
 
-    def _get_pool(self, workers: int) -> ProcessPoolExecutor:
-        if self._pool is None or self._pool_size < workers:
-            self.close()
-            self._pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker,
-                initargs=(self._beam_decoder, self._settings),
+        portable = portable_language_model(self._lm.language_model) if self._lm is not None else None
+        spec = _WorkerSpec(
+            tuple(labels), self.vocabulary.word_prefix, portable, self.alpha, self.beta,
+            unk_score_offset, self._case, dict(self._settings),
+        )
+        problem = _pickle_error(spec)
+        if problem is None:
+            return pickle.dumps(spec)
+        name = lm_name(self._lm.language_model) if self._lm is not None else "the decoder's settings"
+        if explicit:
+            raise LanguageModelError(
+                f"num_workers={self.num_workers} needs worker processes, but the LM {name} cannot be "
+                f"pickled for them ({problem}); pass num_workers=1 to decode in this process, or make the "
+                f"LM picklable (class at module level, no open files, locks or lambdas)"
             )
-            self._pool_size = workers
-        return self._pool
+        warnings.warn(
+            f"the LM {name} cannot be pickled for worker processes ({problem}); the pyctcdecode decoder "
+            f"decodes in this process (pass num_workers=1 to say so and silence this warning)",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+
+    def _pool_for(self, jobs: int) -> ProcessPoolExecutor | None:
+        if jobs < 2 or self._payload is None:
+            return None
+        with self._pool_lock:
+            if self._pool is None:
+                from ..lm.protocol import lm_name
+
+                label = lm_name(self._lm.language_model) if self._lm is not None else "no LM"
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._max_workers,
+                    mp_context=multiprocessing.get_context(self.start_method),
+                    initializer=_init_worker,
+                    initargs=(label, self._payload),
+                )
+            return self._pool
+
+    def _map_on_pool(self, pool: ProcessPoolExecutor, arrays: list[np.ndarray]) -> list[Any]:
+        try:
+            return list(pool.map(_decode_in_worker, arrays))
+        except BrokenProcessPool as exc:
+            with self._pool_lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise CTCDecodeKitError(
+                f"a pyctcdecode worker process died (start method {self.start_method!r}): it ran out of "
+                f"memory or crashed, or the main script decodes at import time (workers import it; put that "
+                f"code under `if __name__ == \"__main__\":`); pass num_workers=1 to decode in this process"
+            ) from exc
 
     def close(self) -> None:
         """Shut the worker processes down (they are restarted on the next batch)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-            self._pool_size = 0
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
+        # no lock here: an object being collected cannot be in use by another thread
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 register_decoder("pyctcdecode", PyctcdecodeDecoder, overwrite=True)
