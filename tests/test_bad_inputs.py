@@ -165,6 +165,65 @@ def _dataset(tmp: Path, trans: bytes) -> Any:
 
 
 
+def _compare_into(out: Path, *decoders: str) -> Any:
+    from ctcdecode_kit import load_dataset
+    from ctcdecode_kit.runs.compare import compare
+
+    data = load_dataset(W2V)
+    return compare(data, decoders=list(decoders), vocabulary=data.vocabulary, output_dir=out)
+
+
+def _used_folder(tmp: Path) -> Path:
+    """An output folder holding a finished greedy run on the shared logits."""
+    out = tmp / "run"
+    _compare_into(out, "greedy")
+    return out
+
+
+def _old_folder(tmp: Path) -> Path:
+    """Results as an older kit left them: no run.json."""
+    out = _used_folder(tmp)
+    (out / "run.json").unlink()
+    return out
+
+
+def _cut_binary(tmp: Path) -> Path:
+    data = (SHARED / "kenlm-bin" / "test.probing.bin").read_bytes()
+    return _write(tmp, "cut.bin", data[: len(data) // 2])
+
+
+_LM_BACKENDS = (("pyctcdecode", "lm", {"num_workers": 1}), ("native", "lm", {}), ("rescore", "lms", {}))
+
+
+def _decode_with_lm_everywhere(lm: Path) -> None:
+    """Build and run every backend that takes an LM with ``lm``; errors propagate."""
+    from ctcdecode_kit import Vocabulary, build_decoder
+
+    vocab = Vocabulary.from_file(W2V / "vocab.json")
+    logits = np.load(W2V / "121-121726-0000.npy")
+    for name, key, extra in _LM_BACKENDS:
+        value = [str(lm)] if key == "lms" else str(lm)
+        text = build_decoder(name, vocab, **{key: value}, **extra).decode(logits)[0][0].text
+        assert text.startswith("ALSO A POPULAR"), (name, text)
+
+
+def _refused_by_every_lm_backend(lm: Path) -> None:
+    """Raise the first backend's LanguageModelError once every backend has refused ``lm`` naming it."""
+    from ctcdecode_kit import Vocabulary, build_decoder
+    from ctcdecode_kit.errors import LanguageModelError
+
+    vocab = Vocabulary.from_file(W2V / "vocab.json")
+    refusals = []
+    for name, key, extra in _LM_BACKENDS:
+        try:
+            build_decoder(name, vocab, **{key: [str(lm)] if key == "lms" else str(lm)}, **extra)
+        except LanguageModelError as exc:
+            refusals.append(exc)
+    if len(refusals) == len(_LM_BACKENDS) and all(lm.name in str(e) for e in refusals):
+        raise refusals[0]
+
+
+
 ROWS: list[Row] = [
     # ---------------------------------------------------------------- logits
     Row("NaN in logits", "refused; names utterance, frame and class", "InputError", "NaN .*frame [01]",
@@ -236,6 +295,15 @@ ROWS: list[Row] = [
     Row("LM with no overlap with the acoustic alphabet", "refused: every word would be unknown", "LanguageModelError",
         "overlap|cannot spell|alphabet",
         api=lambda tmp: _fused(str(_arpa(tmp, GOOD_ARPA.replace("hello", "\u00e9\u00e9"))))),
+    Row("KenLM binary LM (.bin)", "accepted by every backend that takes an LM: pyctcdecode, native (through "
+        "KenLM callbacks), rescore", "", "",
+        api=lambda tmp: _decode_with_lm_everywhere(SHARED / "kenlm-bin" / "test.probing.bin"), needs_shared=True),
+    Row("truncated or corrupt KenLM binary LM", "refused naming the file, by every backend that takes an LM",
+        "LanguageModelError", "cut.bin",
+        api=lambda tmp: _refused_by_every_lm_backend(_cut_binary(tmp)),
+        cli=lambda tmp: ["decode", str(W2V / "121-121726-0000.npy"), "--vocab", str(W2V / "vocab.json"), "-d",
+                         "native", "--lm", str(_cut_binary(tmp))],
+        needs_shared=True),
     Row("custom LM returning NaN", "refused naming the LM, the word and the value", "LanguageModelError", "_NaNLM.*nan",
         api=lambda tmp: _fused(_NaNLM())),
     Row("custom LM raising", "wrapped naming the LM and the word", "LanguageModelError", "_RaisingLM.*boom",
@@ -265,6 +333,17 @@ ROWS: list[Row] = [
     Row("unwritable output dir", "refused before any work", "InputError", "not a directory|not writable",
         api=lambda tmp: __import__("ctcdecode_kit.runs.journal", fromlist=["x"]).ensure_output_dir(_write(tmp, "f", "x") / "out"),
         cli=lambda tmp: ["compare", "--logits", str(W2V), "-d", "greedy", "--output", str(_write(tmp, "f", "x") / "out")],
+        needs_shared=True),
+    Row("output folder holding another run's results", "refused naming the setting that changed, --resume, "
+        "--overwrite and --output (the default --output is a folder of the run's own)", "ResultsError",
+        r"other settings \(decoders: .*--overwrite.*--output",
+        api=lambda tmp: _compare_into(_used_folder(tmp), "native"),
+        cli=lambda tmp: ["compare", "--logits", str(W2V), "-d", "native", "--output", str(_used_folder(tmp))],
+        needs_shared=True),
+    Row("output folder with results but no run.json (an older kit's run)", "refused naming --overwrite and --output",
+        "ResultsError", "without a run.json.*--overwrite.*--output",
+        api=lambda tmp: _compare_into(_old_folder(tmp), "greedy"),
+        cli=lambda tmp: ["compare", "--logits", str(W2V), "-d", "greedy", "--output", str(_old_folder(tmp))],
         needs_shared=True),
 ]
 

@@ -43,7 +43,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
 
 
 def _hashed(utt_id: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", utt_id).strip("._-")[-60:].lstrip("._-")
+    stem = re.sub(r"[^A-Za-z0-9._-]+|\.{2,}", "_", utt_id).strip("._-")[-60:].lstrip("._-")
     key = hashlib.blake2b(utt_id.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     return f"{stem}-{key}" if stem else key
 

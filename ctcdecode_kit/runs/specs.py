@@ -236,19 +236,21 @@ def decoder_options(spec: DecoderSpec, shared: SharedSettings, *, strict: bool =
     """
     accepted = _accepted_options(spec.backend)
     options: dict[str, Any] = {}
-    search = _search_options(spec, accepted, shared.resolved()["beam_width"])
-    if search is not None:
-        options.update(search)
-    elif strict and shared.beam_width is not None:
-        raise _unused("beam_width", f"decoder {spec.label!r} has no beam")
+    lm_options: dict[str, Any] = {}
     if spec.use_lm:
-        options.update(_lm_options(spec, accepted, shared))
+        lm_options = _lm_options(spec, accepted, shared)
     elif strict:
         if shared.lm is not None:
             raise _unused("lm", f"decoder {spec.label!r} takes no language model")
         for name in ("alpha", "beta"):
             if getattr(shared, name) is not None:
                 raise _unused(name, f"decoder {spec.label!r} runs without a language model")
+    search = _search_options(spec, accepted, shared.resolved()["beam_width"])
+    if search is not None:
+        options.update(search)
+    elif strict and shared.beam_width is not None:
+        raise _unused("beam_width", f"decoder {spec.label!r} has no beam")
+    options.update(lm_options)
     if shared.frame_rate is not None and _takes(accepted, "frame_rate"):
         options["frame_rate"] = shared.frame_rate
     options.update(spec.options)
