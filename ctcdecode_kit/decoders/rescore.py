@@ -3,18 +3,22 @@
 The first pass (any registered decoder, ``"pyctcdecode"`` by default, or a decoder
 object) returns ``candidates`` hypotheses per utterance; each is re-scored as::
 
+    score = first_pass_score + sum_i(alpha_i * lm_i(text)) + beta * n_words
+
+where ``first_pass_score`` is the first pass's own total ``Hypothesis.score`` (its
+acoustic score plus whatever it fused: an LM, word bonuses, hotwords) and ``lm_i(text)``
+is the unweighted natural-log probability of the whole text (``</s>`` included) under
+the i-th language model. Ties keep the first-pass order, so with every weight at 0 the
+first-pass ranking comes back unchanged, whatever the first pass fused.
+``base="am"`` starts from ``am_score`` instead (the acoustic score alone: a first pass
+that fused an LM then has that LM's contribution replaced by the rescoring LMs')::
+
     score = am_score + sum_i(alpha_i * lm_i(text)) + beta * n_words
 
-where ``lm_i(text)`` is the unweighted natural-log probability of the whole text
-(``</s>`` included) under the i-th language model. Ties keep the first-pass order, so
-with every weight at 0 the first-pass ranking comes back unchanged. ``base="score"``
-adds the LM terms to the first pass's own total instead of ``am_score`` (to stack a
-second LM on a first pass that already fused one, or to keep hotword bonuses).
-
-``Hypothesis.lm_score`` is the unweighted LM log-probability when there is one LM.
-With several LMs it is their alpha-weighted mean ``sum(alpha_i * lm_i) / sum(alpha_i)``
-(the plain mean when every alpha is 0), so that ``score = am_score +
-sum(alpha_i) * lm_score + beta * n_words`` still holds.
+``Hypothesis.am_score`` is the first pass's. ``Hypothesis.lm_score`` is the rescoring
+LM's unweighted log-probability when there is one LM. With several LMs it is their
+alpha-weighted mean ``sum(alpha_i * lm_i) / sum(alpha_i)`` (the plain mean when every
+alpha is 0), so that ``score = base + sum(alpha_i) * lm_score + beta * n_words`` holds.
 
 LMs are scored once per distinct text of a batch, through the LM's batched
 ``score_sentences`` when it has one (``CausalLM`` runs those on the GPU in batches).
@@ -39,7 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from ..decoder import Decoder, DecoderBase, build_decoder, register_decoder
 from ..errors import InputError
@@ -67,7 +71,7 @@ def rescore_hypotheses(
     beta: float = 0.0,
     *,
     cases: Sequence[str | None] | None = None,
-    base: str = "am",
+    base: str = "score",
 ) -> list[list[Hypothesis]]:
     """Re-rank n-best lists with language models (see the module docs for the formula).
 
@@ -76,6 +80,8 @@ def rescore_hypotheses(
     """
     from ctcdecode_kit.lm.casing import apply_case
 
+    if base not in ("am", "score"):
+        raise InputError(f"base must be 'am' or 'score', got {base!r}")
     cases = list(cases) if cases is not None else [None] * len(lms)
     texts = sorted({h.text for hyps in nbest_lists for h in hyps})
     scores: list[dict[str, float]] = []
@@ -125,7 +131,8 @@ class RescoreDecoder(DecoderBase):
         alphas: one weight per LM (a single number for one LM; default 0.5 each).
         beta: bonus per word.
         candidates: n-best size asked of the first pass (at least ``nbest``).
-        base: ``"am"`` (the formula above) or ``"score"`` (start from the first pass's total).
+        base: ``"score"`` (start from the first pass's total, the formula above) or
+            ``"am"`` (start from its acoustic score alone).
         lm_case: the case LMs get their words in: ``"auto"`` (from each LM's ``case`` /
             ``unigrams``, as the pyctcdecode backend does), ``"lower"``, ``"upper"``, None.
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
@@ -143,7 +150,7 @@ class RescoreDecoder(DecoderBase):
         alphas: float | Sequence[float] | None = None,
         beta: float = 0.0,
         candidates: int = 16,
-        base: str = "am",
+        base: str = "score",
         lm_case: str | None = "auto",
         frame_rate: float | None = None,
         input_type: str = "auto",
@@ -168,6 +175,20 @@ class RescoreDecoder(DecoderBase):
         self.cases = [resolve_lm_case(lm, lm_case) for lm in self.lms]
         for lm, case in zip(self.lms, self.cases):
             check_vocabulary_fits(lm, vocabulary, case)
+        # with_options shares the built first pass and the loaded LMs
+        self._config: dict[str, Any] = {
+            "first_pass": self.first_pass,
+            "first_pass_options": None,
+            "lms": list(self.lms),
+            "alphas": list(self.alphas),
+            "beta": beta,
+            "candidates": candidates,
+            "base": base,
+            "lm_case": lm_case,
+            "frame_rate": frame_rate,
+            "input_type": input_type,
+            "nbest": nbest,
+        }
 
     def _build_first_pass(
         self, first_pass: Any, options: dict[str, Any] | None, frame_rate: float | None, input_type: str
@@ -208,6 +229,38 @@ class RescoreDecoder(DecoderBase):
         first = self.first_pass.decode(logits, lengths, nbest=max(self.candidates, count))
         ranked = rescore_hypotheses(first, self.lms, self.alphas, self.beta, cases=self.cases, base=self.base)
         return [hyps[:count] for hyps in ranked]
+
+    def with_options(self, **changes: Any) -> RescoreDecoder:
+        """A new rescore decoder with some options changed; this one is left untouched.
+
+        The loaded LMs and the first-pass decoder are shared. When the first pass was
+        built by name, ``first_pass_options`` (and ``frame_rate`` / ``input_type``) change
+        those options of it through its own ``with_options``, so its LM is shared too.
+
+        Example:
+            >>> from ctcdecode_kit import build_decoder
+            >>> d = build_decoder("rescore", ["<pad>", "|", "A"], first_pass="greedy", beta=0.5)
+            >>> d.with_options(beta=2.0).beta, d.beta
+            (2.0, 0.5)
+        """
+        changes = dict(changes)
+        derive_first_pass = "first_pass" not in changes and self._owns_first_pass and any(
+            key in changes for key in ("first_pass_options", "frame_rate", "input_type")
+        )
+        if derive_first_pass:
+            options = changes.get("first_pass_options") or {}
+            if not isinstance(options, dict):
+                raise InputError(f"first_pass_options must be a dict of options, got {type(options).__name__}")
+            options = dict(options)
+            for key in ("frame_rate", "input_type"):
+                if key in changes:
+                    options.setdefault(key, changes[key])
+            changes["first_pass"] = self.first_pass.with_options(**options)  # type: ignore[attr-defined]
+            changes["first_pass_options"] = None
+        derived = cast(RescoreDecoder, super().with_options(**changes))
+        if derive_first_pass:
+            derived._owns_first_pass = True  # it derived that first pass, so it closes it
+        return derived
 
     def close(self) -> None:
         if self._owns_first_pass:

@@ -193,3 +193,67 @@ def test_rescore_is_registered_by_name():
     assert isinstance(decoder, RescoreDecoder)
     logits = np.log(np.array([[0.1, 0.1, 0.7, 0.1]], np.float32))
     assert decoder.decode(logits)[0][0].text == "A"
+
+
+# ---------------------------------------------------------------- the default base (issue 11, item 6)
+@pytest.mark.parametrize("first_pass", ["pyctcdecode", "native"])
+def test_zero_weights_keep_the_ranking_of_a_first_pass_that_fused_an_lm(wav2vec2, shared, first_pass):
+    vocab, clean = wav2vec2
+    logits = clean + np.random.default_rng(0).normal(scale=2.0, size=clean.shape).astype(np.float32)
+    options = dict(FIRST, lm=str(shared.path("librispeech-lm/3-gram.pruned.arpa")))
+    first = build_decoder(first_pass, vocab, **options).decode(logits, nbest=8)[0]
+    by_am = sorted(first, key=lambda h: -h.am_score)
+    assert len(first) == 8 and by_am != first  # the fused LM changed the acoustic ranking
+    again = build_decoder("rescore", vocab, first_pass=first_pass, lms=PrefersWhereBy(), alphas=0.0, beta=0.0,
+                          candidates=8, first_pass_options=options).decode(logits, nbest=8)[0]
+    assert [h.text for h in again] == [h.text for h in first]
+    assert [h.score for h in again] == [h.score for h in first]
+
+
+def test_base_am_replaces_the_first_pass_lm_by_the_rescoring_lms(wav2vec2, shared):
+    vocab, logits = wav2vec2
+    options = dict(FIRST, lm=str(shared.path("librispeech-lm/3-gram.pruned.arpa")))
+    hyps = build_decoder("rescore", vocab, lms=PrefersWhereBy(), alphas=0.5, beta=1.0, base="am", candidates=8,
+                         first_pass_options=options).decode(logits, nbest=8)[0]
+    for h in hyps:
+        assert h.score == pytest.approx(h.am_score + 0.5 * h.lm_score + 1.0 * len(h.text.split()))
+
+
+def test_rescore_hypotheses_defaults_to_the_first_pass_score_and_checks_base():
+    hyps = [[Hypothesis("A", (), -5.0, -1.0), Hypothesis("A B", (), -6.0, -0.5)]]
+    assert [h.text for h in rescore_hypotheses(hyps, [], [])[0]] == ["A", "A B"]
+    assert [h.text for h in rescore_hypotheses(hyps, [], [], base="am")[0]] == ["A B", "A"]
+    with pytest.raises(InputError, match="base must be 'am' or 'score'"):
+        rescore_hypotheses(hyps, [], [], base="total")
+
+
+# ---------------------------------------------------------------- with_options (issue 11)
+def test_with_options_shares_the_first_pass_and_the_loaded_lms(wav2vec2, shared, monkeypatch):
+    vocab, logits = wav2vec2
+    lm_path = str(shared.path("librispeech-lm/3-gram.pruned.arpa"))
+    decoder = build_decoder("rescore", vocab, lms=lm_path, alphas=0.5, candidates=8, first_pass_options=FIRST)
+    before = decoder.decode(logits, nbest=4)
+    loads = []
+    monkeypatch.setattr(KenLM, "__init__", lambda self, *a, **k: loads.append(a))
+    derived = decoder.with_options(alphas=[2.0], beta=1.0)
+    assert loads == [] and derived is not decoder
+    assert derived.lms[0] is decoder.lms[0] and derived.first_pass is decoder.first_pass
+    assert (derived.alphas, derived.beta, decoder.alphas, decoder.beta) == ([2.0], 1.0, [0.5], 0.0)
+    assert decoder.decode(logits, nbest=4) == before
+    rebuilt = build_decoder("rescore", vocab, lms=decoder.lms, alphas=2.0, beta=1.0, candidates=8,
+                            first_pass=decoder.first_pass)
+    assert derived.decode(logits, nbest=4) == rebuilt.decode(logits, nbest=4)
+    derived.close()
+    assert decoder.decode(logits, nbest=4) == before  # the shared first pass is still the original's
+
+
+def test_with_options_of_first_pass_options_derives_the_first_pass_sharing_its_lm(wav2vec2, shared):
+    vocab, logits = wav2vec2
+    options = dict(FIRST, lm=str(shared.path("librispeech-lm/3-gram.pruned.arpa")))
+    decoder = build_decoder("rescore", vocab, lms=PrefersWhereBy(), first_pass_options=options)
+    derived = decoder.with_options(first_pass_options={"beam_width": 4})
+    assert derived.first_pass is not decoder.first_pass
+    assert (derived.first_pass.beam_width, decoder.first_pass.beam_width) == (4, 16)
+    assert derived.first_pass._lm.language_model is decoder.first_pass._lm.language_model
+    with pytest.raises(InputError, match="does not take option"):
+        decoder.with_options(alpha=1.0)
