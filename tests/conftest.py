@@ -1,20 +1,60 @@
-"""Shared fixtures. Real data lives in ../shared/data beside the checkout (read-only)."""
+"""Shared fixtures and helpers. Real data lives in ../shared/data beside the checkout (read-only).
+
+Missing things (../shared/data, the compiled ``ctcdecode_kit._native``, an extra such as
+``pyctcdecode`` or ``kenlm``) skip a test on a developer's machine, with a message that says
+what is missing, but FAIL it in CI (environment variable ``CI`` set to ``true``/``1``/``yes``):
+a failed compile or a lost data folder must not turn into a green run of skips. Test modules
+use :func:`require_module` instead of ``pytest.importorskip``, :func:`shared_path` for data and
+:func:`skip_or_fail` for anything else that is missing::
+
+    from tests.conftest import require_module
+    native = require_module("ctcdecode_kit.decoders.native")
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+CI_VALUES = ("1", "true", "yes")
+
+
+def in_ci() -> bool:
+    """True when the environment variable ``CI`` says this is a CI run (``true``, ``1`` or ``yes``)."""
+    return os.environ.get("CI", "").strip().lower() in CI_VALUES
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip the current test (or module) because ``reason``; under ``CI=true`` fail it instead."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing requirement fails the run instead of skipping)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name: str, *, install: str = "pip install -e '.[test]'") -> ModuleType:
+    """Import ``name``; when it cannot be imported, skip (or under ``CI=true`` fail) with the reason.
+
+    Use it at module level or inside a test in place of ``pytest.importorskip``, for the kit's
+    own compiled parts and for its extras alike. ``install`` is the command the message suggests.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        skip_or_fail(f"cannot import {name!r} ({exc}); install it with: {install}")
 
 
 def shared_path(relative: str) -> Path:
-    """Path of a file under ../shared/data, or skip the test with a clear message."""
+    """Path of a file under ../shared/data; skip (under ``CI=true`` fail) the test when it is missing."""
     path = SHARED_DATA / relative
     if not path.exists():
-        pytest.skip(f"shared test data {relative!r} not found at {path} (expected ../shared/data beside the repo)")
+        skip_or_fail(f"shared test data {relative!r} not found at {path} (expected ../shared/data beside the repo)")
     return path
 
 
@@ -24,7 +64,7 @@ def shared() -> "type[SharedData]":
 
 
 class SharedData:
-    """Accessors for ../shared/data; each skips the test when its file is missing."""
+    """Accessors for ../shared/data; each skips (under ``CI=true`` fails) the test when its file is missing."""
 
     path = staticmethod(shared_path)
 

@@ -362,7 +362,9 @@ def _id(row: Row) -> str:
 @pytest.mark.parametrize("row", [r for r in ROWS if r.api is not None], ids=_id)
 def test_api_bad_input(row: Row, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     if (row.needs_shared or row.needs_model) and not SHARED.exists():
-        pytest.skip("../shared/data is missing")
+        from tests.conftest import skip_or_fail  # imported here: this file also runs as a script
+
+        skip_or_fail(f"../shared/data is missing (expected at {SHARED})")
     if row.needs_model:
         (tmp_path / "model").symlink_to(request.getfixturevalue("tiny_model_dir"))
     if not row.error:
@@ -379,7 +381,9 @@ def test_cli_bad_input_is_one_line_without_traceback(row: Row, tmp_path: Path) -
     from ctcdecode_kit.cli import app
 
     if row.needs_shared and not SHARED.exists():
-        pytest.skip("../shared/data is missing")
+        from tests.conftest import skip_or_fail  # imported here: this file also runs as a script
+
+        skip_or_fail(f"../shared/data is missing (expected at {SHARED})")
     result = CliRunner().invoke(app, row.cli(tmp_path))
     output = result.output
     assert result.exit_code != 0, output

@@ -10,8 +10,9 @@ import pytest
 
 from ctcdecode_kit.errors import InputError, MissingFileError
 from ctcdecode_kit.lm import KenLM, build_arpa, inspect_arpa, normalize_line
+from tests.conftest import require_module
 
-kenlm = pytest.importorskip("kenlm")
+kenlm = require_module("kenlm")
 
 
 def synthetic_corpus(sentences: int = 2000) -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
+from tests.conftest import require_module
+
+torch = require_module("torch")
+transformers = require_module("transformers")
+tokenizers = require_module("tokenizers")
 
 from ctcdecode_kit import build_decoder  # noqa: E402
 from ctcdecode_kit.errors import LanguageModelError  # noqa: E402
