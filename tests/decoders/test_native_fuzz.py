@@ -210,6 +210,7 @@ def test_native_nbest_texts_scores_and_frames_equal_pyctcdecode(
     options.hotwords = [w for h in hotwords or [] for w in h.split()]
     options.hotword_weight, options.nbest = 7.0, 10_000
     options.prune_history, options.history_order = prune_history, native_lm.order if use_lm else 1
+    options.pyctcdecode_quirks = True  # exact pyctcdecode 0.5 behaviour (lm_rules="pyctcdecode"), frames included
     got = _native.decode_batch(
         [x], labels, 0, -1 if bpe else 1, bpe, options, native_lm if use_lm else None, None, None, 0.5, 1.0, -10.0, 1
     )[0]
