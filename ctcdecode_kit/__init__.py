@@ -13,6 +13,9 @@ Example:
 
 from __future__ import annotations
 
+# First: when this is a checkout's source folder (which shadows an installed copy when Python
+# runs from the repository root), it lets ctcdecode_kit.lm / .cli / ._native resolve; see there.
+from . import _source_tree  # noqa: F401
 from ._version import __version__
 from .decoder import Decoder, DecoderBase, build_decoder, list_decoders, register_decoder
 from .errors import CTCDecodeKitError
