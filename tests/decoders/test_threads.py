@@ -96,23 +96,3 @@ def test_one_pyctcdecode_decoder_with_an_lm_and_worker_processes_serves_8_thread
     with build_decoder("pyctcdecode", vocab, beam_width=8, lm=lm, num_workers=2) as decoder:
         assert_threads_match_serial(decoder, varied_calls(logits))
 
-
-def test_threads_that_create_the_worker_pool_together_share_one_pool(wav2vec2):
-    vocab, logits = wav2vec2
-    with build_decoder("pyctcdecode", vocab, beam_width=4, num_workers=2) as decoder:
-        batch = np.stack([logits[0], logits[0][::-1].copy()])
-        serial = build_decoder("pyctcdecode", vocab, beam_width=4, num_workers=1).decode(batch)
-        barrier, pools, outputs = threading.Barrier(THREADS), [], []
-
-        def work() -> None:
-            barrier.wait()
-            outputs.append(decoder.decode(batch))
-            pools.append(decoder._pool)
-
-        threads = [threading.Thread(target=work) for _ in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert outputs == [serial] * THREADS
-        assert len({id(p) for p in pools}) == 1
