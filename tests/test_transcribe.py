@@ -84,3 +84,18 @@ def test_decoder_for_another_vocabulary_is_refused(spelling_model, wav_files):
 def test_device_for_an_already_loaded_model_is_refused(spelling_model, wav_files):
     with pytest.raises(InputError, match="already loaded"):
         transcribe(wav_files, model=spelling_model, device="cpu")
+
+
+def test_decoder_spec_strings_go_through_the_one_spec_parser(spelling_model, wav_files, shared):
+    lm = str(shared.path("kenlm/test.arpa"))
+    for decoder, options in (("pyctcdecode:beam_width=4", {}), ("native+lm:beam_width=4", {"lm": lm}),
+                             ("native", {"lm": lm, "beam_width": 4}), ("rescore", {"lm": lm, "beam_width": 4})):
+        hyps = transcribe(wav_files, model=spelling_model, decoder=decoder, **options)
+        assert [h.text for h in hyps] == ["A", "A", "A"], decoder
+
+
+def test_an_option_the_decoder_would_ignore_is_refused(spelling_model, wav_files, shared):
+    with pytest.raises(InputError, match="'greedy' takes no language model"):
+        transcribe(wav_files, model=spelling_model, decoder="greedy", lm=str(shared.path("kenlm/test.arpa")))
+    with pytest.raises(InputError, match="given both in spec"):
+        transcribe(wav_files, model=spelling_model, decoder="native:hotwords=a", hotwords=["b"])
