@@ -140,6 +140,7 @@ class _WorkerSpec:
     unk_score_offset: float
     case: str | None
     settings: dict[str, Any]
+    label_vocab: Vocabulary
 
     def build(self) -> Any:
         adapter = None
@@ -166,22 +167,37 @@ def _init_worker(lm_label: str, payload: bytes) -> None:
         spec: _WorkerSpec = pickle.loads(payload)
         _WORKER["decoder"] = spec.build()
         _WORKER["settings"] = spec.settings
+        _WORKER["label_vocab"] = spec.label_vocab
     except Exception as exc:  # noqa: BLE001 - kept and re-raised by every task of this worker, never hidden
         _WORKER["error"] = f"{lm_label}: {type(exc).__name__}: {exc}"
 
 
-def _decode_in_worker(log_probs: np.ndarray) -> list[tuple[str, list, float, float]]:
+def _decode_in_worker(log_probs: np.ndarray, nbest: int) -> list[_Found]:
     if "error" in _WORKER:
         raise LanguageModelError(
             f"a pyctcdecode worker process could not rebuild the decoder ({_WORKER['error']}); "
             f"an LM class must be importable by the worker (defined at module level), or pass num_workers=1"
         )
-    return _run_beams(_WORKER["decoder"], log_probs, _WORKER["settings"])
+    return _run_beams(_WORKER["decoder"], log_probs, _WORKER["settings"], _WORKER["label_vocab"], nbest)
 
 
-def _run_beams(beam_decoder: Any, log_probs: np.ndarray, settings: dict[str, Any]) -> list[tuple[str, list, float, float]]:
-    beams = beam_decoder.decode_beams(log_probs, **settings)
-    return [(text, frames, float(am), float(total)) for text, _state, frames, am, total in beams]
+# one beam: its text's best alignment (tokens, starts, ends), pyctcdecode's acoustic and total scores
+_Found = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], float, float]
+
+
+def _run_beams(
+    beam_decoder: Any, log_probs: np.ndarray, settings: dict[str, Any], label_vocab: Vocabulary, nbest: int
+) -> list[_Found]:
+    """The ``nbest`` best beams, each with the best CTC alignment of its text (run where the search ran)."""
+    from ..alignment import align_text
+
+    found = []
+    for text, _state, frames, am, total in beam_decoder.decode_beams(log_probs, **settings)[:nbest]:
+        # pyctcdecode's own word frames only guide the alignment of very long inputs
+        spans = [(int(start), int(end)) for word, (start, end) in frames if strip_private(word)]
+        a = align_text(log_probs, strip_private(text), label_vocab, word_spans=spans)
+        found.append((tuple(int(t) for t in a.tokens), tuple(a.starts), tuple(a.ends), float(am), float(total)))
+    return found
 
 
 def _pickle_error(obj: Any) -> str | None:
@@ -333,29 +349,23 @@ class PyctcdecodeDecoder(DecoderBase):
     # ---------------------------------------------------------------- decoding
     def _decode_batch(self, batch: LogProbBatch, nbest: int) -> list[list[Hypothesis]]:
         arrays = [batch.utterance(b) for b in range(batch.log_probs.shape[0])]
-        outputs: list[list[tuple[str, list, float, float]]] = [[] for _ in arrays]
+        outputs: list[list[_Found]] = [[] for _ in arrays]
         todo = [i for i, a in enumerate(arrays) if a.shape[0] > 0]
         pool = self._pool_for(len(todo))
         if pool is not None:
-            for i, out in zip(todo, self._map_on_pool(pool, [arrays[i] for i in todo])):
+            for i, out in zip(todo, self._map_on_pool(pool, [arrays[i] for i in todo], nbest)):
                 outputs[i] = out
         else:
             for i in todo:
-                outputs[i] = _run_beams(self._beam_decoder, arrays[i], self._settings)
-        return [self._hypotheses(arrays[i], outputs[i], nbest) for i in range(len(arrays))]
+                outputs[i] = _run_beams(self._beam_decoder, arrays[i], self._settings, self._label_vocab, nbest)
+        return [self._hypotheses(found) for found in outputs]
 
-    def _hypotheses(self, log_probs: np.ndarray, beams: list[tuple[str, list, float, float]], nbest: int) -> list[Hypothesis]:
+    def _hypotheses(self, beams: list[_Found]) -> list[Hypothesis]:
         if not beams:
             return [Hypothesis("", (), 0.0, 0.0, 0.0, ())]
-        from ..alignment import align_text
-
         hyps = []
-        for text, frames, am_score, total in beams[:nbest]:
-            # pyctcdecode's own word frames only guide the alignment of very long inputs
-            spans = [(int(start), int(end)) for word, (start, end) in frames if strip_private(word)]
-            alignment = align_text(log_probs, strip_private(text), self._label_vocab, word_spans=spans)
-            tokens = tuple(int(t) for t in alignment.tokens)
-            words = self.vocabulary.words(tokens, alignment.starts, alignment.ends, self.frame_rate)
+        for tokens, starts, ends, am_score, total in beams:
+            words = self.vocabulary.words(tokens, starts, ends, self.frame_rate)
             clean_text = self.vocabulary.text(tokens)
             lm_score = self._lm_log_prob(clean_text)
             hyps.append(Hypothesis(clean_text, tokens, total, am_score, lm_score, tuple(words)))
@@ -370,7 +380,7 @@ class PyctcdecodeDecoder(DecoderBase):
         portable = portable_language_model(self._lm.language_model) if self._lm is not None else None
         spec = _WorkerSpec(
             tuple(labels), self.vocabulary.word_prefix, portable, self.alpha, self.beta,
-            unk_score_offset, self._case, dict(self._settings),
+            unk_score_offset, self._case, dict(self._settings), self._label_vocab,
         )
         problem = _pickle_error(spec)
         if problem is None:
@@ -406,9 +416,9 @@ class PyctcdecodeDecoder(DecoderBase):
                 )
             return self._pool
 
-    def _map_on_pool(self, pool: ProcessPoolExecutor, arrays: list[np.ndarray]) -> list[Any]:
+    def _map_on_pool(self, pool: ProcessPoolExecutor, arrays: list[np.ndarray], nbest: int) -> list[list[_Found]]:
         try:
-            return list(pool.map(_decode_in_worker, arrays))
+            return list(pool.map(_decode_in_worker, arrays, [nbest] * len(arrays)))
         except BrokenProcessPool as exc:
             with self._pool_lock:
                 if self._pool is pool:
