@@ -33,6 +33,7 @@ __all__ = [
     "Decoder",
     "DecoderBase",
     "build_decoder",
+    "decoder_option_names",
     "list_decoders",
     "register_decoder",
 ]
@@ -228,16 +229,31 @@ def build_decoder(name: str, vocabulary: Vocabulary | str | Path | list[str], **
     return factory(vocabulary, **options)
 
 
-def _check_options(name: str, factory: DecoderFactory, options: dict[str, Any]) -> None:
+def decoder_option_names(name: str) -> frozenset[str] | None:
+    """The keyword options the decoder registered as ``name`` takes (None: any, it has ``**options``).
+
+    Example:
+        >>> sorted(decoder_option_names("greedy"))
+        ['frame_rate', 'input_type', 'nbest']
+    """
+    return _option_names(_resolve_factory(name))
+
+
+def _option_names(factory: DecoderFactory) -> frozenset[str] | None:
     try:
-        signature = inspect.signature(factory)
+        params = list(inspect.signature(factory).parameters.values())
     except (TypeError, ValueError):
-        return
-    params = list(signature.parameters.values())
+        return None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(p.name for p in params[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _check_options(name: str, factory: DecoderFactory, options: dict[str, Any]) -> None:
+    accepted = _option_names(factory)
+    if accepted is None:
         return
-    accepted = [p.name for p in params[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    unknown = sorted(set(options) - set(accepted))
+    unknown = sorted(set(options) - accepted)
     if unknown:
         raise InputError(
             f"decoder {name!r} does not take option(s) {', '.join(unknown)}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctcdecode_kit import AcousticModel, load_dataset, transcribe
-from ctcdecode_kit.compare import compare
+from ctcdecode_kit.runs.compare import compare
 from ctcdecode_kit.default import default_assets
 from ctcdecode_kit.metrics import score
 

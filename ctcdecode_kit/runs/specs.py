@@ -32,13 +32,12 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..decoder import Decoder, build_decoder, list_decoders
+from ..decoder import Decoder, build_decoder, decoder_option_names, list_decoders
 from ..errors import InputError, UnknownDecoderError
 from ..vocabulary import Vocabulary
 
@@ -159,16 +158,7 @@ def parse_decoder_spec(spec: str) -> DecoderSpec:
 
 def _accepted_options(backend: str) -> frozenset[str] | None:
     """Keyword options the backend's factory takes (None: it takes any)."""
-    from ..decoder import _resolve_factory
-
-    factory = _resolve_factory(backend)
-    try:
-        params = list(inspect.signature(factory).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return None
-    return frozenset(p.name for p in params[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+    return decoder_option_names(backend)
 
 
 def _takes(accepted: frozenset[str] | None, name: str) -> bool:
