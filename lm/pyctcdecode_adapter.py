@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import copy
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
@@ -149,6 +150,22 @@ class PyctcdecodeLM(AbstractLanguageModel):  # type: ignore[misc]
         self.case = case
         unigrams = getattr(lm, "unigrams", None)
         self._index = PrefixIndex(unigrams) if unigrams else None
+
+    def with_weights(self, *, alpha: float, beta: float, unk_score_offset: float) -> PyctcdecodeLM:
+        """A new adapter of the same LM with other weights; the unigram prefix index is shared, not rebuilt.
+
+        Example:
+            >>> from ctcdecode_kit.lm import NullLM
+            >>> a = PyctcdecodeLM(NullLM(), alpha=0.5, beta=1.0, unk_score_offset=-10.0)
+            >>> b = a.with_weights(alpha=1.0, beta=0.0, unk_score_offset=-5.0)
+            >>> (b.alpha, b.beta, a.alpha, b.language_model is a.language_model)
+            (1.0, 0.0, 0.5, True)
+        """
+        for name, value in (("alpha", alpha), ("beta", beta), ("unk_score_offset", unk_score_offset)):
+            check_finite_number(name, value)
+        other = copy.copy(self)
+        other.alpha, other.beta, other.unk_score_offset = float(alpha), float(beta), float(unk_score_offset)
+        return other
 
     @property
     def order(self) -> int:

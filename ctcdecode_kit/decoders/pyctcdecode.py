@@ -67,7 +67,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -130,55 +130,138 @@ def _make_beam_decoder(labels: Iterable[str], word_prefix: bool, language_model:
 # ---------------------------------------------------------------- worker processes
 @dataclass(frozen=True)
 class _WorkerSpec:
-    """Everything a worker process needs to build the same beam decoder (picklable)."""
+    """What a worker process needs to build beam decoders: labels and LM, no weights (picklable).
+
+    Decoders derived with ``with_options`` that differ only in weights and search settings
+    have equal specs, so they share one set of worker processes.
+    """
 
     labels: tuple[str, ...]
     word_prefix: bool
     lm: Any  # None or what lm.loading.portable_language_model returned
+    case: str | None
+    label_vocab: Vocabulary
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """What a task tells a worker besides the logits: LM weights and search settings (hashable)."""
+
     alpha: float
     beta: float
     unk_score_offset: float
-    case: str | None
-    settings: dict[str, Any]
-    label_vocab: Vocabulary
+    settings: tuple[tuple[str, Any], ...]  # hotwords as a tuple
 
-    def build(self) -> Any:
-        adapter = None
-        if self.lm is not None:
-            from ..lm.loading import restore_language_model
-            from ..lm.pyctcdecode_adapter import PyctcdecodeLM
-
-            adapter = PyctcdecodeLM(
-                restore_language_model(self.lm),
-                alpha=self.alpha,
-                beta=self.beta,
-                unk_score_offset=self.unk_score_offset,
-                case=self.case,
-            )
-        return _make_beam_decoder(self.labels, self.word_prefix, adapter)
+    def settings_dict(self) -> dict[str, Any]:
+        settings = dict(self.settings)
+        if settings.get("hotwords") is not None:
+            settings["hotwords"] = list(settings["hotwords"])
+        return settings
 
 
-# Worker-process side: one decoder per worker process, built once by the initializer.
+# Worker-process side: the spec and LM, loaded once by the initializer, and one beam
+# decoder per distinct weights (a worker process runs one task at a time).
 _WORKER: dict[str, Any] = {}
+_WORKER_DECODERS = 8  # beam decoders a worker keeps (one per weights, most recent first)
 
 
 def _init_worker(lm_label: str, payload: bytes) -> None:
     try:
         spec: _WorkerSpec = pickle.loads(payload)
-        _WORKER["decoder"] = spec.build()
-        _WORKER["settings"] = spec.settings
-        _WORKER["label_vocab"] = spec.label_vocab
+        adapter = None
+        if spec.lm is not None:
+            from ..lm.loading import restore_language_model
+            from ..lm.pyctcdecode_adapter import PyctcdecodeLM
+
+            model = restore_language_model(spec.lm)
+            adapter = PyctcdecodeLM(model, alpha=0.0, beta=0.0, unk_score_offset=0.0, case=spec.case)
+        _WORKER.update(spec=spec, adapter=adapter, decoders={})
     except Exception as exc:  # noqa: BLE001 - kept and re-raised by every task of this worker, never hidden
         _WORKER["error"] = f"{lm_label}: {type(exc).__name__}: {exc}"
 
 
-def _decode_in_worker(log_probs: np.ndarray, nbest: int) -> list[_Found]:
+def _worker_decoder(weights: _Weights) -> Any:
+    decoders: dict[_Weights, Any] = _WORKER["decoders"]
+    decoder = decoders.pop(weights, None)
+    if decoder is None:
+        spec, adapter = _WORKER["spec"], _WORKER["adapter"]
+        if adapter is not None:
+            adapter = adapter.with_weights(
+                alpha=weights.alpha, beta=weights.beta, unk_score_offset=weights.unk_score_offset
+            )
+        decoder = _make_beam_decoder(spec.labels, spec.word_prefix, adapter)
+        while len(decoders) >= _WORKER_DECODERS:
+            decoders.pop(next(iter(decoders)))
+    decoders[weights] = decoder  # most recently used last
+    return decoder
+
+
+def _decode_in_worker(log_probs: np.ndarray, nbest: int, weights: _Weights) -> list[_Found]:
     if "error" in _WORKER:
         raise LanguageModelError(
             f"a pyctcdecode worker process could not rebuild the decoder ({_WORKER['error']}); "
             f"an LM class must be importable by the worker (defined at module level), or pass num_workers=1"
         )
-    return _run_beams(_WORKER["decoder"], log_probs, _WORKER["settings"], _WORKER["label_vocab"], nbest)
+    decoder = _worker_decoder(weights)
+    return _run_beams(decoder, log_probs, weights.settings_dict(), _WORKER["spec"].label_vocab, nbest)
+
+
+class _WorkerPool:
+    """Worker processes started lazily, once, under a lock; shared by decoders derived with ``with_options``."""
+
+    def __init__(self, payload: bytes, lm_label: str, start_method: str, max_workers: int) -> None:
+        self.payload, self.lm_label = payload, lm_label
+        self.start_method, self.max_workers = start_method, max_workers
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def serves(self, other: _WorkerPool) -> bool:
+        """Whether this pool's workers can run ``other``'s tasks (same labels, LM and start-up)."""
+        return (self.payload, self.start_method, self.max_workers) == (
+            other.payload, other.start_method, other.max_workers
+        )
+
+    def executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.max_workers,
+                    mp_context=multiprocessing.get_context(self.start_method),
+                    initializer=_init_worker,
+                    initargs=(self.lm_label, self.payload),
+                )
+            return self._executor
+
+    def map(self, arrays: list[np.ndarray], nbest: int, weights: _Weights) -> list[list[_Found]]:
+        executor = self.executor()
+        try:
+            return list(executor.map(_decode_in_worker, arrays, [nbest] * len(arrays), [weights] * len(arrays)))
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise CTCDecodeKitError(
+                f"a pyctcdecode worker process died (start method {self.start_method!r}): it ran out of "
+                f"memory or crashed, or the main script decodes at import time (workers import it; put that "
+                f"code under `if __name__ == \"__main__\":`); pass num_workers=1 to decode in this process"
+            ) from exc
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def __del__(self) -> None:
+        # no lock here: an object being collected cannot be in use by another thread
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
 # one beam: its text's best alignment (tokens, starts, ends), pyctcdecode's acoustic and total scores
@@ -287,12 +370,15 @@ class PyctcdecodeDecoder(DecoderBase):
             "hotwords": [apply_case(h, self._case) for h in hotword_list] or None,
             "hotword_weight": float(hotword_weight),
         }
-        self._max_workers = num_workers if num_workers is not None else (os.cpu_count() or 1)
-        self._payload: bytes | None = None
-        if self._max_workers > 1:
-            self._payload = self._worker_payload(labels, float(unk_score_offset), explicit=num_workers is not None)
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._weights = _Weights(
+            self.alpha, self.beta, float(unk_score_offset),
+            tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in self._settings.items()),
+        )
+        max_workers = num_workers if num_workers is not None else (os.cpu_count() or 1)
+        self._workers: _WorkerPool | None = None  # None: always decode in this process
+        if max_workers > 1:
+            self._workers = self._worker_pool(labels, max_workers, explicit=num_workers is not None)
+        self._owns_workers = True
         self._config: dict[str, Any] = {
             "beam_width": beam_width,
             "lm": self._lm.language_model if self._lm is not None else None,  # loaded: shared by with_options
@@ -351,9 +437,8 @@ class PyctcdecodeDecoder(DecoderBase):
         arrays = [batch.utterance(b) for b in range(batch.log_probs.shape[0])]
         outputs: list[list[_Found]] = [[] for _ in arrays]
         todo = [i for i, a in enumerate(arrays) if a.shape[0] > 0]
-        pool = self._pool_for(len(todo))
-        if pool is not None:
-            for i, out in zip(todo, self._map_on_pool(pool, [arrays[i] for i in todo], nbest)):
+        if self._workers is not None and len(todo) > 1:
+            for i, out in zip(todo, self._workers.map([arrays[i] for i in todo], nbest, self._weights)):
                 outputs[i] = out
         else:
             for i in todo:
@@ -372,20 +457,17 @@ class PyctcdecodeDecoder(DecoderBase):
         return hyps
 
     # ---------------------------------------------------------------- workers
-    def _worker_payload(self, labels: list[str], unk_score_offset: float, *, explicit: bool) -> bytes | None:
-        """The pickled :class:`_WorkerSpec`, or None (decode in this process) when the LM does not pickle."""
+    def _worker_pool(self, labels: list[str], max_workers: int, *, explicit: bool) -> _WorkerPool | None:
+        """The worker pool (not started yet), or None (decode in this process) when the LM does not pickle."""
         from ..lm.loading import portable_language_model
         from ..lm.protocol import lm_name
 
         portable = portable_language_model(self._lm.language_model) if self._lm is not None else None
-        spec = _WorkerSpec(
-            tuple(labels), self.vocabulary.word_prefix, portable, self.alpha, self.beta,
-            unk_score_offset, self._case, dict(self._settings), self._label_vocab,
-        )
+        spec = _WorkerSpec(tuple(labels), self.vocabulary.word_prefix, portable, self._case, self._label_vocab)
+        name = lm_name(self._lm.language_model) if self._lm is not None else "no LM"
         problem = _pickle_error(spec)
         if problem is None:
-            return pickle.dumps(spec)
-        name = lm_name(self._lm.language_model) if self._lm is not None else "the decoder's settings"
+            return _WorkerPool(pickle.dumps(spec), name, self.start_method, max_workers)
         if explicit:
             raise LanguageModelError(
                 f"num_workers={self.num_workers} needs worker processes, but the LM {name} cannot be "
@@ -400,48 +482,33 @@ class PyctcdecodeDecoder(DecoderBase):
         )
         return None
 
-    def _pool_for(self, jobs: int) -> ProcessPoolExecutor | None:
-        if jobs < 2 or self._payload is None:
-            return None
-        with self._pool_lock:
-            if self._pool is None:
-                from ..lm.protocol import lm_name
+    def with_options(self, **changes: Any) -> PyctcdecodeDecoder:
+        """A new decoder with some options changed; this one is left untouched.
 
-                label = lm_name(self._lm.language_model) if self._lm is not None else "no LM"
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self._max_workers,
-                    mp_context=multiprocessing.get_context(self.start_method),
-                    initializer=_init_worker,
-                    initargs=(label, self._payload),
-                )
-            return self._pool
+        The loaded LM is shared, and so are the worker processes when only weights or
+        search settings change (``alpha``, ``beta``, ``beam_width``...): ``tune``'s trials
+        then start no new workers. Shared workers belong to this decoder: closing the
+        derived one leaves them running, closing this one stops them (they restart on the
+        next batch of either).
 
-    def _map_on_pool(self, pool: ProcessPoolExecutor, arrays: list[np.ndarray], nbest: int) -> list[list[_Found]]:
-        try:
-            return list(pool.map(_decode_in_worker, arrays, [nbest] * len(arrays)))
-        except BrokenProcessPool as exc:
-            with self._pool_lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise CTCDecodeKitError(
-                f"a pyctcdecode worker process died (start method {self.start_method!r}): it ran out of "
-                f"memory or crashed, or the main script decodes at import time (workers import it; put that "
-                f"code under `if __name__ == \"__main__\":`); pass num_workers=1 to decode in this process"
-            ) from exc
+        Example:
+            >>> from ctcdecode_kit import build_decoder
+            >>> d = build_decoder("pyctcdecode", ["<pad>", "|", "A"], beam_width=8)
+            >>> d.with_options(beam_width=4).beam_width, d.beam_width
+            (4, 8)
+        """
+        derived = cast(PyctcdecodeDecoder, super().with_options(**changes))
+        if self._workers is not None and derived._workers is not None and derived._workers.serves(self._workers):
+            derived._workers, derived._owns_workers = self._workers, False
+        return derived
 
     def close(self) -> None:
-        """Shut the worker processes down (they are restarted on the next batch)."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        """Shut the worker processes down (they are restarted on the next batch).
 
-    def __del__(self) -> None:
-        # no lock here: an object being collected cannot be in use by another thread
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        Workers shared with the decoder this one was derived from are left to that decoder.
+        """
+        if self._workers is not None and self._owns_workers:
+            self._workers.close()
 
 
 register_decoder("pyctcdecode", PyctcdecodeDecoder, overwrite=True)

@@ -186,7 +186,7 @@ def test_an_unpicklable_lm_with_default_workers_decodes_in_this_process_with_a_w
     with pytest.warns(UserWarning, match="_UnpicklableLM cannot be pickled .* decodes in this process"):
         decoder = build_decoder("pyctcdecode", vocab, beam_width=8, lm=lm)
     assert decoder.decode(batch) == build_decoder("pyctcdecode", vocab, beam_width=8, lm=lm, num_workers=1).decode(batch)
-    assert decoder._pool is None
+    assert decoder._workers is None
 
 
 class _FailsToLoadInWorkers(_UnpicklableLM):
@@ -273,3 +273,20 @@ def test_a_mixed_case_vocabulary_with_a_lowercase_lm_keeps_the_vocabularys_spell
     log_probs = np.log(np.array([[.1, .1, .7, .1], [.7, .1, .1, .1], [.1, .1, .1, .7]], np.float32))
     best = build_decoder("pyctcdecode", vocab, lm=Lower(), num_workers=1).decode(log_probs)[0][0]
     assert (best.text, best.tokens) == ("aB", (2, 3))
+
+
+def test_decoders_derived_for_new_weights_share_the_worker_processes_and_use_their_own_weights(shared):
+    vocab, batch = shared.wav2vec2_vocab(), _two_utterances(shared)
+    batch = batch + np.random.default_rng(0).normal(scale=2.0, size=batch.shape).astype(np.float32)
+    options = {"beam_width": 8, "lm": str(shared.path("librispeech-lm/3-gram.pruned.arpa"))}
+    with build_decoder("pyctcdecode", vocab, num_workers=2, **options) as decoder:
+        first = decoder.decode(batch, nbest=2)
+        derived = [decoder.with_options(alpha=a, beta=b, hotwords=h) for a, b, h in
+                   [(2.0, 0.0, None), (0.0, 3.0, None), (0.5, 1.0, ["POPULAR"])]]
+        assert all(d._workers is decoder._workers for d in derived)
+        for d in derived:
+            alone = d.with_options(num_workers=1).decode(batch, nbest=2)
+            assert d.decode(batch, nbest=2) == alone != first
+            d.close()
+        assert decoder._workers.started and decoder.decode(batch, nbest=2) == first
+    assert not decoder._workers.started
