@@ -23,15 +23,18 @@ Worker processes. They are started lazily on the first batch of two or more
 utterances, with the ``forkserver`` start method on Linux and ``spawn`` elsewhere
 (``start_method=`` overrides it), never by forking the calling process: forking a
 process whose other threads run torch or hold locks can deadlock. Each worker gets the
-labels, the settings and the language model in picklable form (a
-:class:`~ctcdecode_kit.lm.KenLM` travels as its path and is loaded again, any other
-LM is pickled) and builds its beam decoder once. Measured start-up cost (first batch of
-2 utterances on 2 new workers, a 2-core machine shared with other jobs; the pool is then
-reused and a later batch pays nothing): ``forkserver`` 1.5-4 s and ``spawn`` 1.6-2 s
-without an LM, 2.4-5 s with LibriSpeech's ``3-gram.pruned.arpa`` (each worker loads it
-again, 0.2 s); ``fork`` 0.05 s and 0.3-1 s. Most of a fresh worker's second is importing
-torch, which ``import ctcdecode_kit`` pulls in. Building the decoder pickles the LM's
-recipe once (a KenLM: its path and unigram list, 2 MB and 0.03 s for that file).
+labels and the language model in picklable form (a :class:`~ctcdecode_kit.lm.KenLM`
+travels as its path and is loaded again, any other LM is pickled) and loads them once;
+each task carries the weights and search settings, so decoders derived with
+``with_options`` for new weights (``tune``'s trials) share the same workers.
+
+Measured start-up cost (first batch of 2 utterances on 2 new workers, a 2-core machine
+shared with other jobs; the pool is then reused and a later batch pays nothing):
+``forkserver`` 1.5-4 s and ``spawn`` 1.6-2 s without an LM, 2.4-5 s with LibriSpeech's
+``3-gram.pruned.arpa`` (each worker loads it again, 0.2 s); ``fork`` 0.05 s and 0.3-1 s.
+Most of a fresh worker's second is importing torch, which ``import ctcdecode_kit`` pulls
+in. Building the decoder pickles the LM's recipe once (a KenLM: its path and unigram
+list, 2 MB and 0.03 s for that file).
 Because workers import the main script (as every ``spawn``/``forkserver`` program
 does), a script that decodes at import time must put that code under
 ``if __name__ == "__main__":``; otherwise the worker dies and the decoder says so.
