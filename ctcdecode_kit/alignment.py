@@ -67,10 +67,14 @@ class _Graph:
         self.start: list[int] = []
         self.final: list[int] = []
 
-    def add(self, token: int) -> int:
+    def add(self, token: int, *, repeatable: bool = False) -> int:
+        """A new node; a ``repeatable`` one may be emitted again after a blank (a run of delimiters)."""
         self.token.append(token)
         self.succ.append([])
-        return len(self.token) - 1
+        k = len(self.token) - 1
+        if repeatable:
+            self.succ[k].append(k)
+        return k
 
     def link(self, sources: Sequence[int], targets: Sequence[int]) -> None:
         for a in sources:
@@ -138,34 +142,51 @@ def _text_graph(text: str, vocabulary: Vocabulary, lead: str = "optional", trail
     words = text.split()
     previous: list[int] = []  # the nodes the next word follows
     if delimiter is not None and lead != "none":
-        first = graph.add(delimiter)
+        first = graph.add(delimiter, repeatable=True)
         graph.start.append(first)
         previous = [first]
     for n, word in enumerate(words):
         spelled = _PREFIX_MARK + word if vocabulary.word_prefix else word
-        nodes = [(i, j, graph.add(t)) for i, j, t in _spellings(spelled, lookup, max_len, text)]
+        # a word-prefix vocabulary also starts a word with a piece without "▁" at the very
+        # beginning of the text, or after a lone "▁" (Vocabulary.words reads both as a word start)
+        bare: list[tuple[int, int, int]] = []
+        if vocabulary.word_prefix and (n == 0 or lone is not None):
+            try:
+                bare = [(i, j, graph.add(t)) for i, j, t in _spellings(word, lookup, max_len, text)]
+            except VocabularyError:
+                bare = []
+        try:
+            nodes = [(i, j, graph.add(t)) for i, j, t in _spellings(spelled, lookup, max_len, text)]
+        except VocabularyError:
+            if not bare:
+                raise
+            nodes = []
         firsts = [k for i, _, k in nodes if i == 0]
-        for _, j, k in nodes:
-            graph.link([k], [k2 for i2, _, k2 in nodes if i2 == j])
+        bare_firsts = [k for i, _, k in bare if i == 0]
+        for group in (nodes, bare):
+            for _, j, k in group:
+                graph.link([k], [k2 for i2, _, k2 in group if i2 == j])
         if lone is not None:
-            empty_start = graph.add(lone)
+            empty_start = graph.add(lone, repeatable=True)
             graph.link(previous, [empty_start])
-            graph.link([empty_start], firsts)
+            graph.link([empty_start], firsts + bare_firsts)
             if n == 0:
                 graph.start.append(empty_start)
+        if n == 0:
+            graph.start.extend(bare_firsts)
         if n == 0:
             if delimiter is None or lead != "required":
                 graph.start.extend(firsts)
             graph.link(previous, firsts)
         elif delimiter is not None:
-            between = graph.add(delimiter)
+            between = graph.add(delimiter, repeatable=True)
             graph.link(previous, [between])
             graph.link([between], firsts)
         else:
             graph.link(previous, firsts)
-        previous = [k for _, j, k in nodes if j == len(spelled)]
+        previous = [k for _, j, k in nodes if j == len(spelled)] + [k for _, j, k in bare if j == len(word)]
     if lone is not None:
-        empty_end = graph.add(lone)
+        empty_end = graph.add(lone, repeatable=True)
         graph.link(previous, [empty_end])
         graph.final.append(empty_end)
         if not words:
@@ -174,7 +195,7 @@ def _text_graph(text: str, vocabulary: Vocabulary, lead: str = "optional", trail
         graph.final.extend(previous)  # a lone delimiter, or nothing at all
         return graph
     if delimiter is not None and trail != "none":
-        last = graph.add(delimiter)
+        last = graph.add(delimiter, repeatable=True)
         graph.link(previous, [last])
         graph.final.append(last)
     if delimiter is None or trail != "required":
