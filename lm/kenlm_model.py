@@ -148,7 +148,7 @@ class KenLM(LanguageModelBase):
         config.show_progress = False
         try:
             self._model = self._kenlm.Model(str(self.path), config)
-        except Exception as exc:  # noqa: BLE001 - KenLM raises OSError/RuntimeError with C++ text
+        except (OSError, RuntimeError) as exc:  # what the kenlm module raises for a file it cannot load
             kind = "KenLM binary" if binary else "ARPA"
             raise LanguageModelError(
                 f"KenLM could not load the {kind} file {str(self.path)!r}: {_kenlm_reason(exc)}"
