@@ -17,6 +17,7 @@ __all__ = [
     "AudioError",
     "CTCDecodeKitError",
     "DatasetError",
+    "DecoderWorkerError",
     "FileFormatError",
     "InputError",
     "LanguageModelError",
@@ -66,6 +67,10 @@ class LanguageModelError(CTCDecodeKitError, ValueError):
 
 class ResultsError(FileFormatError):
     """A results file written by an earlier run is corrupt and cannot be resumed."""
+
+
+class DecoderWorkerError(CTCDecodeKitError, RuntimeError):
+    """A decoder's worker process died (out of memory, a crash, a script without a main guard)."""
 
 
 class MissingDependencyError(CTCDecodeKitError, ImportError):
