@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, MissingDependencyError, VocabularyError
+from .errors import InputError, VocabularyError, require_native
 from .vocabulary import Vocabulary
 
 __all__ = ["Alignment", "align_text", "align_tokens"]
@@ -92,14 +92,7 @@ class _Graph:
 
 
 def _native() -> Any:
-    try:
-        from . import _native as module
-    except ImportError as exc:  # pragma: no cover - only without a compiled build
-        raise MissingDependencyError(
-            f"forced alignment needs the compiled module ctcdecode_kit._native, which is missing ({exc}); "
-            f"reinstall with a C++17 compiler available: 'pip install .' (or 'pip install -e .' in a checkout)"
-        ) from exc
-    return module
+    return require_native("forced alignment")
 
 
 def _spellings(word: str, lookup: dict[str, int], max_len: int, text: str) -> list[tuple[int, int, int]]:

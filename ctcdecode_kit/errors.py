@@ -26,6 +26,8 @@ __all__ = [
     "ResultsError",
     "UnknownDecoderError",
     "VocabularyError",
+    "require",
+    "require_native",
 ]
 
 
@@ -94,3 +96,25 @@ def require(module: str, *, pip_name: str | None = None, purpose: str = ""):
             f"the optional dependency '{module}' is not installed{why}; "
             f"install it with: pip install {pip_name or module}"
         ) from exc
+
+
+def require_native(purpose: str):
+    """The compiled module ``ctcdecode_kit._native``, or :class:`MissingDependencyError` saying how to build it.
+
+    It is part of every install (``pip install .`` compiles it), so its absence is a broken
+    build, reported loudly, never a silently missing feature.
+
+    Example:
+        >>> require_native("the native decoder").__name__
+        'ctcdecode_kit._native'
+    """
+    try:
+        from . import _native
+    except MissingDependencyError:
+        raise  # already says what to do (see ctcdecode_kit._source_tree)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{purpose} needs the compiled module ctcdecode_kit._native, which is missing ({exc}); reinstall "
+            f"with a C++17 compiler available: 'pip install .' (or 'pip install -e .' in a checkout)"
+        ) from exc
+    return _native

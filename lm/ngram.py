@@ -16,17 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingDependencyError, MissingFileError
+from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingFileError, require_native
 
 from .kenlm_model import log10_to_ln
 
-try:
-    from ctcdecode_kit import _native
-except ImportError as exc:  # pragma: no cover - only without a compiled build
-    raise MissingDependencyError(
-        f"the native n-gram LM needs the compiled module ctcdecode_kit._native, which is missing ({exc}); "
-        f"reinstall with a C++17 compiler available: 'pip install .' (or 'pip install -e .' in a checkout)"
-    ) from exc
+_native = require_native("the native n-gram LM (ArpaLM)")
 
 __all__ = ["ArpaLM"]
 

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from ..decoder import DecoderBase, register_decoder
-from ..errors import InputError, LanguageModelError, MissingDependencyError
+from ..errors import InputError, LanguageModelError, require_native
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
 from ..alignment import align_text
@@ -53,13 +53,7 @@ from ..lm.casing import apply_case, detect_case
 from ..lm.kenlm_model import log10_to_ln
 from ..vocabulary import Vocabulary
 
-try:
-    from .. import _native
-except ImportError as exc:  # pragma: no cover - only without a compiled build
-    raise MissingDependencyError(
-        f"the native decoder's compiled module ctcdecode_kit._native is missing ({exc}); reinstall "
-        f"with a C++17 compiler available: 'pip install .' (or 'pip install -e .' in a checkout)"
-    ) from exc
+_native = require_native("the native decoder")
 
 from ..lm.ngram import ArpaLM
 
