@@ -41,7 +41,7 @@ def native_build_missing(monkeypatch):
 def test_a_missing_native_build_fails_loudly_instead_of_leaving_the_default_table(native_build_missing, shared):
     data = load_dataset(shared.path("wav2vec2-logits"))
     assert "native" in available_decoder_specs(with_lm=False)
-    with pytest.raises(MissingDependencyError, match="compiled module ctcdecode_kit._native is missing.*pip install"):
+    with pytest.raises(MissingDependencyError, match="compiled module ctcdecode_kit._native, which is missing.*pip install"):
         compare(data, vocabulary=data.vocabulary)
 
 
