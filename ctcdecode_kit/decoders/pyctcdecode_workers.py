@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DecoderWorkerError, LanguageModelError
+from ..errors import DecoderWorkerError, InputError, LanguageModelError
 from ..labels import strip_private
 from ..vocabulary import Vocabulary
 
@@ -218,9 +218,31 @@ def run_beams(
     for text, _state, frames, am, total in beam_decoder.decode_beams(log_probs, **settings)[:nbest]:
         # pyctcdecode's own word frames only guide the alignment of very long inputs
         spans = [(int(start), int(end)) for word, (start, end) in frames if strip_private(word)]
-        a = align_text(log_probs, strip_private(text), label_vocab, word_spans=spans)
+        clean = strip_private(text)
+        try:
+            a = align_text(log_probs, clean, label_vocab, word_spans=spans)
+        except InputError:
+            # no CTC path of these frames spells the text: pyctcdecode's shared word-break
+            # flag (a lone "▁" breaks the next token of any beam) can split a word that no
+            # path splits. Report a spelling of its text with pyctcdecode's own word frames.
+            found.append((*_spelled_with_word_frames(clean, spans, label_vocab), float(am), float(total)))
+            continue
         found.append((tuple(int(t) for t in a.tokens), tuple(a.starts), tuple(a.ends), float(am), float(total)))
     return found
+
+
+def _spelled_with_word_frames(
+    text: str, spans: list[tuple[int, int]], vocabulary: Vocabulary
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Token ids spelling ``text`` (``Vocabulary.encode``), each token given its word's frame span."""
+    tokens = vocabulary.encode(text)
+    count = len(tokens)
+    starts, ends = [-1] * count, [-1] * count
+    # which tokens make up each word: Vocabulary.words over token positions instead of frames
+    for word, span in zip(vocabulary.words(tokens, list(range(count)), list(range(1, count + 1))), spans):
+        for i in range(word.start_frame, word.end_frame):
+            starts[i], ends[i] = span
+    return tuple(tokens), tuple(starts), tuple(ends)
 
 
 def pickle_error(obj: Any) -> str | None:

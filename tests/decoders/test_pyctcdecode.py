@@ -290,3 +290,13 @@ def test_decoders_derived_for_new_weights_share_the_worker_processes_and_use_the
             d.close()
         assert decoder._workers.started and decoder.decode(batch, nbest=2) == first
     assert not decoder._workers.started
+
+
+def test_a_text_no_path_spells_still_gets_tokens_that_spell_it():
+    # pyctcdecode's shared word-break flag (set by a lone "▁" on another beam) splits "ab"
+    # into "a b" in 2 frames, which no CTC path of 2 frames spells (it needs a, ▁, b)
+    vocab = Vocabulary.from_labels(["<pad>", "a", "\u2581", "b"])
+    logits = np.array([[0.0, 1.0014286, 0.00285714, 0.00428571], [0.00571429, 0.00714286, 0.00857143, 0.01]], np.float32)
+    for hyp in build_decoder("pyctcdecode", vocab, beam_width=6, input_type="logits").decode(logits, nbest=3)[0]:
+        assert vocab.text(hyp.tokens) == hyp.text
+        assert [w.text for w in hyp.words] == hyp.text.split()
