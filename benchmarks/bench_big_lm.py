@@ -1,0 +1,159 @@
+"""Big-LM footprint: load time and peak RSS of KenLM vs the native ArpaLM, and the native binary (issue 12).
+
+Each measurement runs in a fresh Python process, so one load's memory never hides another's.
+Peak RSS is the process's ``ru_maxrss`` (Python and the imports included; the idle
+baseline is printed too). Before a cold ARPA load, any binary cache beside the ARPA
+(``<arpa>.ckbin``) is removed. The binary is written with ``ArpaLM.save_binary`` into a
+temporary folder and opened in a fresh process: open time and the RSS added by opening.
+``--queries N`` also compares N sampled sentences' scores, native binary vs KenLM.
+
+Make the LM first (``benchmarks/make_big_lm.py``), then:
+
+    .venv/bin/python benchmarks/make_big_lm.py /tmp/biglm
+    .venv/bin/python benchmarks/bench_big_lm.py /tmp/biglm/big4.arpa --queries 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = r"""
+import json, resource, sys, time
+def rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+kind, path = sys.argv[1], sys.argv[2]
+if kind == "kenlm":
+    import kenlm
+elif kind != "idle":
+    from ctcdecode_kit.lm import ArpaLM
+before = rss_mb()
+t0 = time.perf_counter()
+if kind == "kenlm":
+    model = kenlm.Model(path)
+elif kind == "native":
+    model = ArpaLM(path)
+elif kind == "save":
+    ArpaLM(path).save_binary(sys.argv[3])
+seconds = time.perf_counter() - t0
+after = rss_mb()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "rss_before_mb": before, "rss_after_mb": after, "peak_mb": peak}))
+"""
+
+_QUERIES = r"""
+import json, random, sys
+import kenlm
+from ctcdecode_kit.lm import ArpaLM
+arpa, binary, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+words = []
+with open(arpa, encoding="utf-8") as f:
+    for line in f:
+        if line.startswith("\\1-grams:"):
+            break
+    for line in f:
+        if not line.strip():
+            break
+        words.append(line.split("\t")[1])
+words += ["zzqx-unknown"]
+rng = random.Random(0)
+ken, native = kenlm.Model(arpa), ArpaLM(binary)
+frequent = words[: 200]
+mismatches = queries = 0
+while queries < n:
+    k = rng.randint(1, 8)
+    sentence = [rng.choice(frequent if rng.random() < 0.7 else words) for _ in range(k)]
+    expected = [s for s, _, _ in ken.full_scores(" ".join(sentence), bos=True, eos=True)]
+    got = native.log10_scores(sentence)
+    mismatches += sum(abs(a - b) > 0 for a, b in zip(expected, got))
+    queries += len(expected)
+print(json.dumps({"queries": queries, "mismatches": mismatches}))
+"""
+
+
+def _run(kind: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, kind, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} run failed:\n{out.stderr.strip()}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _ngrams(arpa: Path) -> int:
+    total = 0
+    with arpa.open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("ngram "):
+                total += int(line.split("=")[1])
+            elif line.startswith("\\1-grams"):
+                break
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("arpa", type=Path, help="the ARPA file (e.g. from make_big_lm.py)")
+    parser.add_argument("--queries", type=int, default=0, help="also compare this many sampled word scores with KenLM")
+    args = parser.parse_args(argv)
+    arpa = args.arpa.resolve()
+    if not arpa.is_file():
+        parser.error(f"{arpa} does not exist; make it with benchmarks/make_big_lm.py")
+    n = _ngrams(arpa)
+    size = arpa.stat().st_size
+    print(f"{arpa}: {n:,} n-grams, {size / 1e6:.0f} MB")
+    idle = _run("idle", str(arpa))
+    print(f"idle python + imports: RSS {idle['peak_mb']:.0f} MB")
+    rows = []
+    ken = _run("kenlm", str(arpa))
+    rows.append(("kenlm.Model(arpa)", ken))
+    cached = arpa.with_name(arpa.name + ".ckbin")
+    cached.unlink(missing_ok=True)
+    native = _run("native", str(arpa))
+    rows.append(("native ArpaLM(arpa), cold", native))
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "big.ckbin"
+        _run("save", str(arpa), str(binary))
+        opened = _run("native", str(binary))
+        rows.append(("native ArpaLM(binary)", opened))
+        bsize = binary.stat().st_size
+        check = None
+        if args.queries:
+            out = subprocess.run(
+                [sys.executable, "-c", _QUERIES, str(arpa), str(binary), str(args.queries)],
+                cwd=ROOT, capture_output=True, text=True, check=False,
+            )
+            if out.returncode != 0:
+                raise SystemExit(f"query check failed:\n{out.stderr.strip()}")
+            check = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"\n| | load time | peak RSS | RSS added by the load |")
+    print("|---|---|---|---|")
+    for name, r in rows:
+        ratio_t = f" ({r['seconds'] / ken['seconds']:.2f}x)" if r is not ken else ""
+        ratio_m = f" ({r['peak_mb'] / ken['peak_mb']:.2f}x)" if r is not ken else ""
+        print(
+            f"| {name} | {r['seconds'] * 1e3:,.1f} ms{ratio_t} | {r['peak_mb']:,.0f} MB{ratio_m} | "
+            f"{r['rss_after_mb'] - r['rss_before_mb']:,.0f} MB |"
+        )
+    print(
+        f"\nnative binary: {bsize / 1e6:.0f} MB, {bsize / n:.1f} B/n-gram; open {opened['seconds'] * 1e3:.2f} ms = "
+        f"{100 * opened['seconds'] / native['seconds']:.2f} % of the ARPA load; RSS added by opening "
+        f"{opened['rss_after_mb'] - opened['rss_before_mb']:.1f} MB = "
+        f"{100 * (opened['rss_after_mb'] - opened['rss_before_mb']) * 2**20 / bsize:.1f} % of the file"
+    )
+    if check is not None:
+        print(f"scores vs KenLM: {check['mismatches']} of {check['queries']:,} sampled word scores differ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
