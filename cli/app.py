@@ -72,8 +72,8 @@ def _root(
 
 
 _LM_HELP = "ARPA or KenLM binary LM (a beam decoder given --lm fuses it: -d native --lm X means native+lm)."
-_ALPHA_HELP = "LM weight [default: 0.5]."
-_BETA_HELP = "Word insertion bonus [default: 1.0]."
+_ALPHA_HELP = "LM weight (default: 0.5)."
+_BETA_HELP = "Word insertion bonus (default: 1.0)."
 
 
 def _shared(
@@ -102,7 +102,7 @@ def decode(
     lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
     alpha: float | None = typer.Option(None, help=_ALPHA_HELP),
     beta: float | None = typer.Option(None, help=_BETA_HELP),
-    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width [default: 100]."),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width (default: 100)."),
     frame_rate: float | None = typer.Option(None, "--frame-rate", help="Frames per second (wav2vec2: 50)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with scores and word frames."),
 ) -> None:
@@ -256,7 +256,7 @@ class _Bars:
 
 
 _OUTPUT_HELP = (
-    "Results folder [default: ctcdecode-kit-runs/<data>-<model>-<hash of the run's settings>]. A folder "
+    "Results folder (default: ctcdecode-kit-runs/<data>-<model>-<hash of the run's settings>). A folder "
     "holding another run's results is refused (see --overwrite, --resume)."
 )
 _OVERWRITE_HELP = "Delete the results and logits a previous run wrote in --output, then start afresh."
@@ -275,7 +275,7 @@ def compare(
     lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM (default: the embedded LM)."),
     alpha: float | None = typer.Option(None, help=_ALPHA_HELP),
     beta: float | None = typer.Option(None, help=_BETA_HELP),
-    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width of beam decoders [default: 100]."),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width of beam decoders (default: 100)."),
     batch_size: int = typer.Option(8, "--batch-size", help="Utterances per acoustic/decoder batch."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)."),
     output: Path | None = typer.Option(None, "--output", "-o", help=_OUTPUT_HELP),
@@ -316,7 +316,7 @@ def transcribe(
     lm: Path | None = typer.Option(None, "--lm", help=_LM_HELP),
     alpha: float | None = typer.Option(None, help=_ALPHA_HELP),
     beta: float | None = typer.Option(None, help=_BETA_HELP),
-    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width [default: 100]."),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width (default: 100)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, ..."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines with word timestamps (s) and scores."),
 ) -> None:
@@ -358,10 +358,10 @@ def tune(
     alpha_range: str = typer.Option("0,2", "--alpha-range", help="LOW,HIGH for alpha."),
     beta_range: str = typer.Option("-2,4", "--beta-range", help="LOW,HIGH for beta."),
     trials: int = typer.Option(20, "--trials", help="Number of decodes of the dev set."),
-    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width [default: 50]."),
+    beam_width: int | None = typer.Option(None, "--beam-width", help="Beam width (default: 50)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, ..."),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Results folder [default: ctcdecode-kit-runs/tune-<data>-<model>-<hash>]."
+        None, "--output", "-o", help="Results folder (default: ctcdecode-kit-runs/tune-<data>-<model>-<hash>)."
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted search (same settings)."),
     overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE_HELP),
