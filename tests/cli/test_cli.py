@@ -167,3 +167,11 @@ def test_bad_input_is_one_error_line_and_nonzero_exit(args, message, shared, tin
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and re.search(message, errors[0]), result.output
+
+
+@pytest.mark.parametrize("command", ["compare", "decode", "transcribe"])
+def test_help_shows_the_defaults_of_options_that_default_to_none(command):
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "(default: 0.5)" in text and "(default: 1.0)" in text
