@@ -13,6 +13,12 @@ The same object works for shallow fusion in beam search
 rescoring (``build_decoder("rescore", vocab, lms=[my_lm], alphas=[.5])``).
 :func:`build_arpa` writes a modified Kneser-Ney ARPA model from text.
 
+A path given as ``lm=`` is loaded once per process: :func:`load_lm` keeps every model it
+loads in a process-wide cache keyed by the file (resolved path, size, modification time)
+and the options that change the model, so ``tune``'s trials and ``compare``'s decoders
+share one load. This is the kit's one deliberate piece of global state; :func:`clear_cache`
+empties it and :func:`load_count` counts real loads (see :mod:`ctcdecode_kit.lm.cache`).
+
 Example:
     >>> from ctcdecode_kit.lm import LanguageModelBase, word_scores
     >>> class Unigram(LanguageModelBase):
@@ -31,6 +37,7 @@ from typing import Any
 
 from .arpa import ArpaFormatError, ArpaInfo, inspect_arpa
 from .build import ArpaStats, build_arpa, normalize_line
+from .cache import clear_cache, load_count, load_lm
 from .casing import detect_case
 from .kenlm_model import KenLM, log10_to_ln
 from .loading import load_language_model, resolve_lm_case
@@ -62,9 +69,12 @@ __all__ = [
     "PyctcdecodeLM",
     "build_arpa",
     "check_language_model",
+    "clear_cache",
     "detect_case",
     "inspect_arpa",
+    "load_count",
     "load_language_model",
+    "load_lm",
     "log10_to_ln",
     "normalize_line",
     "pyctcdecode_language_model",

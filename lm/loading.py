@@ -1,5 +1,8 @@
 """Turn what a user passes as ``lm=`` (a path or an object) into a checked :class:`LanguageModel`.
 
+A path is loaded through the process-wide cache (:func:`ctcdecode_kit.lm.load_lm`), so
+the same file is read once per process however many decoders use it.
+
 :func:`portable_language_model` and :func:`restore_language_model` carry a loaded LM to
 a worker process: a :class:`~ctcdecode_kit.lm.KenLM` travels as its file path (the
 worker loads the file again), any other LM is pickled whole.
@@ -25,12 +28,19 @@ __all__ = ["KenLMSource", "load_language_model", "portable_language_model", "res
 
 
 def load_language_model(lm: Any, *, case: str | None = "auto") -> LanguageModel:
-    """A path (str or Path) becomes a :class:`~ctcdecode_kit.lm.KenLM` (with ``case``);
-    an object is checked with :func:`~ctcdecode_kit.lm.check_language_model`."""
-    if isinstance(lm, (str, Path)):
-        from .kenlm_model import KenLM
+    """A path (str or Path) becomes a :class:`~ctcdecode_kit.lm.KenLM` (with ``case``), loaded
+    once per process (:func:`~ctcdecode_kit.lm.load_lm`); an object is checked with
+    :func:`~ctcdecode_kit.lm.check_language_model`.
 
-        return KenLM(lm, case=case)
+    Example:
+        >>> lm = load_language_model("../shared/data/kenlm/test.arpa")
+        >>> lm is load_language_model("../shared/data/kenlm/test.arpa"), type(lm).__name__
+        (True, 'KenLM')
+    """
+    if isinstance(lm, (str, Path)):
+        from .cache import load_lm
+
+        return load_lm(lm, "kenlm", case=case)  # type: ignore[no-any-return]
     return check_language_model(lm)
 
 
@@ -63,8 +73,9 @@ class KenLMSource:
     """What another process needs to load the same :class:`~ctcdecode_kit.lm.KenLM` again.
 
     Small and picklable (a path, the resolved case and the unigram list), unlike the
-    loaded model. :meth:`load` skips the full ARPA check: the file was checked when it
-    was first loaded.
+    loaded model. :meth:`load` skips the full ARPA check (the file was checked when it
+    was first loaded) and goes through the process-wide cache: a worker process loads
+    the file once, however many decoders send it.
     """
 
     path: str
@@ -72,10 +83,10 @@ class KenLMSource:
     unigrams: tuple[str, ...] | None
 
     def load(self) -> LanguageModel:
-        """Load the model from ``path``."""
-        from .kenlm_model import KenLM
+        """Load the model from ``path`` (once per process)."""
+        from .cache import load_lm
 
-        return KenLM(self.path, case=self.case, unigrams=self.unigrams, validate=False)
+        return load_lm(self.path, "kenlm", case=self.case, unigrams=self.unigrams, validate=False)  # type: ignore[no-any-return]
 
 
 def portable_language_model(lm: LanguageModel) -> Any:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import bisect
 import copy
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from pyctcdecode.language_model import AbstractLanguageModel
@@ -75,6 +75,19 @@ class PrefixIndex:
         return at < len(self._words) and self._words[at].startswith(prefix)
 
 
+def _derived_from_unigrams(lm: Any, unigrams: Any, key: Hashable, make: Callable[[], Any]) -> Any:
+    """``make()`` over ``lm``'s current ``unigrams``, computed once per LM object and word list.
+
+    A derived decoder (``with_options``: ``tune``'s trials) then reuses the prefix index
+    and the vocabulary check of its LM instead of redoing them (0.3 s per decoder for
+    LibriSpeech's 200,000 unigrams); a new word list (``lm.unigrams = ...``) is seen.
+    """
+    from .cache import derived
+
+    kept, value = derived(lm, (key, id(unigrams)), lambda: (unigrams, make()))
+    return value if kept is unigrams else make()
+
+
 def _spelling_characters(vocabulary: Vocabulary, case: str | None) -> set[str]:
     chars: set[str] = set()
     for i, token in enumerate(vocabulary.tokens):
@@ -103,9 +116,11 @@ def check_vocabulary_fits(
     unigrams = getattr(lm, "unigrams", None)
     if not unigrams:
         return None
-    chars = _spelling_characters(vocabulary, case)
+    chars = frozenset(_spelling_characters(vocabulary, case))
     words = list(unigrams)
-    spellable = sum(1 for w in words if set(w) <= chars)
+    spellable = _derived_from_unigrams(
+        lm, unigrams, ("spellable", chars), lambda: sum(1 for w in words if set(w) <= chars)
+    )
     fraction = spellable / len(words)
     if spellable == 0:
         example = ", ".join(repr(w) for w in words[:5])
@@ -149,7 +164,7 @@ class PyctcdecodeLM(AbstractLanguageModel):  # type: ignore[misc]
         self.unk_score_offset = float(unk_score_offset)
         self.case = case
         unigrams = getattr(lm, "unigrams", None)
-        self._index = PrefixIndex(unigrams) if unigrams else None
+        self._index = _derived_from_unigrams(lm, unigrams, "prefix_index", lambda: PrefixIndex(unigrams)) if unigrams else None
 
     def with_weights(self, *, alpha: float, beta: float, unk_score_offset: float) -> PyctcdecodeLM:
         """A new adapter of the same LM with other weights; the unigram prefix index is shared, not rebuilt.

@@ -77,8 +77,10 @@ def _native_twin(lm: Any) -> ArpaLM | None:
     path, unigrams = getattr(lm, "path", None), getattr(lm, "unigrams", None)
     if not isinstance(path, Path) or not path.is_file() or unigrams is None or _kenlm_only(path):
         return None
+    from ..lm.cache import load_lm
+
     try:
-        twin = ArpaLM(path)
+        twin = load_lm(path, "native")  # once per process, shared with lm=path decoders
     except (InputError, LanguageModelError, FileNotFoundError, ValueError):
         return None
     # The kit's unigram list is every word but <s>, </s>, <unk>; a custom list keeps the callbacks.
@@ -232,13 +234,13 @@ class NativeDecoder(DecoderBase):
                 "a word language model needs a vocabulary with a word delimiter (e.g. '|') or '▁' word prefixes"
             )
         if isinstance(lm, (str, Path)):
-            path = Path(lm)
-            if path.is_file() and _kenlm_only(path):
-                from ..lm import KenLM  # a KenLM binary or a compressed ARPA: KenLM reads it, we call back
+            from ..lm.cache import load_lm
 
-                lm = KenLM(path, case=lm_case if lm_case != "auto" else "auto")
+            path = Path(lm)  # loaded once per process (ctcdecode_kit.lm.clear_cache empties the cache)
+            if path.is_file() and _kenlm_only(path):
+                lm = load_lm(path, "kenlm", case=lm_case)  # a KenLM binary or a compressed ARPA: we call back
             else:
-                lm = ArpaLM(path)
+                lm = load_lm(path, "native")
         if isinstance(lm, ArpaLM):
             case = detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
             return lm, None, case, False

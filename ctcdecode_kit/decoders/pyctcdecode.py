@@ -24,7 +24,8 @@ utterances, with the ``forkserver`` start method on Linux and ``spawn`` elsewher
 (``start_method=`` overrides it), never by forking the calling process: forking a
 process whose other threads run torch or hold locks can deadlock. Each worker gets the
 labels and the language model in picklable form (a :class:`~ctcdecode_kit.lm.KenLM`
-travels as its path and is loaded again, any other LM is pickled) and loads them once;
+travels as its path and is loaded again, through the worker's own process-wide LM cache,
+so once per worker process; any other LM is pickled) and loads them once;
 each task carries the weights and search settings, so decoders derived with
 ``with_options`` for new weights (``tune``'s trials) share the same workers.
 
@@ -106,7 +107,8 @@ class PyctcdecodeDecoder(DecoderBase):
         vocabulary: output vocabulary.
         beam_width: beams kept per frame (1..10000).
         lm: None, a path to an ARPA / KenLM binary file (loaded as
-            :class:`~ctcdecode_kit.lm.KenLM`), or any :class:`~ctcdecode_kit.lm.LanguageModel`
+            :class:`~ctcdecode_kit.lm.KenLM`, once per process: see
+            :func:`ctcdecode_kit.lm.load_lm`), or any :class:`~ctcdecode_kit.lm.LanguageModel`
             object (shallow fusion through :class:`~ctcdecode_kit.lm.PyctcdecodeLM`).
         alpha: LM weight (natural-log LM scores are multiplied by it).
         beta: word insertion bonus per word.

@@ -127,7 +127,9 @@ class RescoreDecoder(DecoderBase):
             ``{"beam_width": 64}``); ``frame_rate`` and ``input_type`` are passed on
             unless given there.
         lms: one LM or a list: paths to ARPA / KenLM binary files (loaded as
-            :class:`~ctcdecode_kit.lm.KenLM`) or :class:`~ctcdecode_kit.lm.LanguageModel` objects.
+            :class:`~ctcdecode_kit.lm.KenLM`, once per process and shared with the
+            ``pyctcdecode`` backend: see :func:`ctcdecode_kit.lm.load_lm`) or
+            :class:`~ctcdecode_kit.lm.LanguageModel` objects.
         alphas: one weight per LM (a single number for one LM; default 0.5 each).
         beta: bonus per word.
         candidates: n-best size asked of the first pass (at least ``nbest``).
