@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ctcdecode_kit import build_decoder, load_dataset
-from ctcdecode_kit.errors import LanguageModelError, MissingFileError
+from ctcdecode_kit.errors import InputError, LanguageModelError, MissingFileError
 from tests.conftest import require_module
 
 require_module("kenlm", install="pip install kenlm")
@@ -133,9 +133,9 @@ def test_a_missing_file_gets_the_class_own_error_with_the_path_as_given(tmp_path
 
 
 def test_an_unknown_kind_is_refused(arpa):
-    with pytest.raises(Exception, match="LM kind must be one of kenlm, native, got 'torch'"):
+    with pytest.raises(InputError, match="LM kind must be one of kenlm, native, got 'torch'"):
         load_lm(arpa, "torch")
-    with pytest.raises(Exception, match="LM kind must be one of"):
+    with pytest.raises(InputError, match="LM kind must be one of"):
         load_count("torch")
 
 
