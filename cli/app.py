@@ -438,9 +438,9 @@ def lm_score(
     """
     import math
 
-    from ctcdecode_kit.lm import KenLM, word_scores
+    from ctcdecode_kit.lm import load_language_model, word_scores
 
-    model = KenLM(lm)
+    model = load_language_model(lm)
     total = 0.0
     for word, logp in word_scores(model, sentence.split()):
         total += logp
