@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -82,7 +81,7 @@ from .pyctcdecode_workers import (
     WorkerSpec,
     default_start_method,
     make_beam_decoder,
-    pickle_error,
+    pickled,
     run_beams,
 )
 
@@ -274,9 +273,9 @@ class PyctcdecodeDecoder(DecoderBase):
         portable = portable_language_model(self._lm.language_model) if self._lm is not None else None
         spec = WorkerSpec(tuple(labels), self.vocabulary.word_prefix, portable, self._case, self._label_vocab)
         name = lm_name(self._lm.language_model) if self._lm is not None else "no LM"
-        problem = pickle_error(spec)
-        if problem is None:
-            return WorkerPool(pickle.dumps(spec), name, self.start_method, max_workers)
+        payload, problem = pickled(spec)
+        if payload is not None:
+            return WorkerPool(payload, name, self.start_method, max_workers)
         if explicit:
             raise LanguageModelError(
                 f"num_workers={self.num_workers} needs worker processes, but the LM {name} cannot be "

@@ -30,7 +30,7 @@ from ..errors import DecoderWorkerError, InputError, LanguageModelError
 from ..labels import strip_private
 from ..vocabulary import Vocabulary
 
-__all__ = ["Found", "WorkerPool", "WorkerSpec", "Weights", "default_start_method", "make_beam_decoder", "pickle_error", "run_beams"]
+__all__ = ["Found", "WorkerPool", "WorkerSpec", "Weights", "default_start_method", "make_beam_decoder", "pickled", "run_beams"]
 
 
 def default_start_method() -> str:
@@ -245,10 +245,9 @@ def _spelled_with_word_frames(
     return tuple(tokens), tuple(starts), tuple(ends)
 
 
-def pickle_error(obj: Any) -> str | None:
-    """Why ``obj`` cannot be pickled (None when it can)."""
+def pickled(obj: Any) -> tuple[bytes | None, str | None]:
+    """``(pickle.dumps(obj), None)``, or ``(None, why it cannot be pickled)``."""
     try:
-        pickle.dumps(obj)
+        return pickle.dumps(obj), None
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return None, f"{type(exc).__name__}: {exc}"
