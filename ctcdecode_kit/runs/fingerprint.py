@@ -142,7 +142,7 @@ _WEIGHT_FILES = re.compile(r".*\.(safetensors|bin|pt|pth|ckpt|msgpack|h5|json|tx
 
 
 def model_fingerprint(model: Any) -> dict[str, Any] | None:
-    """The acoustic model: its folder's files (size + mtime), or its hub id and revision.
+    """The acoustic model: its folder's files (size + mtime), or its hub id and revision; dtype and device kind.
 
     Example:
         >>> model_fingerprint(None) is None
@@ -151,7 +151,13 @@ def model_fingerprint(model: Any) -> dict[str, Any] | None:
     if model is None:
         return None
     name = str(getattr(model, "name", "") or type(model).__name__)
-    out: dict[str, Any] = {"name": name, "dtype": str(getattr(model, "dtype", ""))}
+    device = getattr(model, "device", None)
+    # CPU and GPU kernels give slightly different logits: a run on the other kind is another run
+    out: dict[str, Any] = {
+        "name": name,
+        "dtype": str(getattr(model, "dtype", "")),
+        "device": str(getattr(device, "type", device or "")),
+    }
     folder = Path(name).expanduser()
     if name and folder.is_dir():
         out["name"] = str(folder.absolute())

@@ -205,3 +205,16 @@ def test_user_cache_dir_honours_xdg_cache_home(tmp_path, monkeypatch):
     elsewhere = derived_path(blocked / "lm.arpa", ".bin")  # its "folder" is a file: not writable
     assert elsewhere.parent.parent == user_cache_dir() and elsewhere.name == "lm.arpa.bin"
     assert derived_path(tmp_path / "b" / "lm.arpa", ".bin") != derived_path(tmp_path / "c" / "lm.arpa", ".bin")
+
+
+def test_the_device_kind_is_part_of_the_model_fingerprint(tiny_model_dir):
+    from types import SimpleNamespace
+
+    import torch
+
+    from ctcdecode_kit.runs.fingerprint import model_fingerprint
+
+    cpu = SimpleNamespace(name=str(tiny_model_dir), dtype=torch.float32, device=torch.device("cpu"))
+    gpu = SimpleNamespace(name=str(tiny_model_dir), dtype=torch.float32, device=torch.device("cuda", 1))
+    assert model_fingerprint(cpu)["device"] == "cpu" and model_fingerprint(gpu)["device"] == "cuda"
+    assert model_fingerprint(cpu) != model_fingerprint(gpu)
