@@ -4,6 +4,12 @@
 serves the :class:`~ctcdecode_kit.lm.LanguageModel` protocol, so it works for rescoring
 and in the ``pyctcdecode`` backend too.
 
+Reading an ARPA file also writes its binary form, ``lm.arpa.ckbin``, beside it (or under
+:func:`ctcdecode_kit.cache.user_cache_dir` when that folder is read-only); the next
+``ArpaLM("lm.arpa")`` maps that file instead of parsing the text, until the ARPA file's
+size or modification time changes. The binary is used in place from the mapping: opening
+it costs about a millisecond, and processes that map the same file share its memory.
+
 Example:
     >>> from ctcdecode_kit.lm import ArpaLM
     >>> lm = ArpaLM("../shared/data/kenlm/test.arpa")                          # doctest: +SKIP
@@ -16,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ctcdecode_kit.cache import derived_path
 from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingFileError, require_native
 
 from .kenlm_model import log10_to_ln
@@ -24,13 +31,43 @@ _native = require_native("the native n-gram LM (ArpaLM)")
 
 __all__ = ["ArpaLM"]
 
+BINARY_SUFFIX = ".ckbin"
+# First bytes of files the native reader treats as binary (its own, an older image, KenLM's).
+_BINARY_HEADS = (b"CKITNGRM", b"CKITLM0", b"mmap lm ")
+
+
+def _open(path: Path):  # -> _native.NgramLM
+    """The native model of ``path``, with the C++ errors turned into the kit's."""
+    try:
+        return _native.NgramLM(str(path))
+    except ValueError as exc:
+        raise FileFormatError(str(exc)) from None
+    except RuntimeError as exc:  # the C++ reader could not open or read the file
+        raise MissingFileError(str(exc)) from None
+
+
+def _is_binary(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise MissingFileError(f"cannot read language model file {str(path)!r}: {exc.strerror}") from None
+    return head.startswith(_BINARY_HEADS)
+
 
 class ArpaLM:
     """A word n-gram LM read from an ARPA file by native code (scores equal KenLM's).
 
-    ``path`` may also be a binary image written by :meth:`save_binary` (a fast cache for
-    big models). KenLM's own binary format is not read here: give such a file to
-    :class:`~ctcdecode_kit.lm.KenLM`, or pass its path as ``lm=`` to a decoder.
+    ``path`` may also be a binary file written by :meth:`save_binary`. An ARPA file's
+    binary is cached as ``<path>.ckbin`` beside it when that folder is writable, else under
+    :func:`ctcdecode_kit.cache.user_cache_dir`, and used instead of the text while the ARPA
+    file keeps its size and modification time (``binary_path`` says which file is mapped;
+    None when nothing could be cached). Opening checks the binary's header only; call
+    :meth:`verify` for a full check of its body. The kit replaces a binary by renaming a
+    new file over it, never by writing into it, so a model keeps the file it mapped; do the
+    same (a file cut short under a live mapping makes reads fault). KenLM's own binary format is not read
+    here: give such a file to :class:`~ctcdecode_kit.lm.KenLM`, or pass its path as
+    ``lm=`` to a decoder.
 
     Implements the kit's language-model protocol: ``begin()``, ``score(state, word) ->
     (natural-log prob, new state)``, ``end(state)``, ``order``; states are hashable tuples.
@@ -46,13 +83,31 @@ class ArpaLM:
         path = Path(path)
         if not path.is_file():
             raise MissingFileError(f"language model file {str(path)!r} does not exist")
-        try:
-            self._model = _native.NgramLM(str(path))
-        except ValueError as exc:
-            raise FileFormatError(str(exc)) from None
-        except RuntimeError as exc:  # the C++ reader could not open or read the file
-            raise MissingFileError(str(exc)) from None
         self.path = path
+        self.binary_path: Path | None = None
+        self._stamp = (0, 0)
+        if _is_binary(path):
+            self._model = _open(path)
+            self.binary_path = path
+            return
+        stat = path.stat()
+        self._stamp = (stat.st_size, stat.st_mtime_ns)
+        cache = derived_path(path, BINARY_SUFFIX)
+        if _native.ngram_binary_stamp(str(cache)) == self._stamp:
+            try:
+                self._model = _open(cache)
+                self.binary_path = cache
+                return
+            except (FileFormatError, MissingFileError):  # replaced or damaged meanwhile: rebuild it
+                pass
+        self._model = _open(path)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            self._model.save_binary(str(cache), *self._stamp)
+            self._model = _open(cache)  # the mapped copy: shared between processes, no heap copy
+            self.binary_path = cache
+        except (OSError, RuntimeError, FileFormatError, MissingFileError):
+            pass  # no cache (full disk, no writable folder): keep the model read from the text
 
     @property
     def order(self) -> int:
@@ -84,20 +139,37 @@ class ArpaLM:
         return float(self._model.sentence_score(list(words), bos, eos))
 
     def save_binary(self, path: str | Path) -> Path:
-        """Write a binary image of the model, loaded without parsing the ARPA text (for big models).
+        """Write the model's binary file to ``path`` (atomically) and return ``path``.
 
-        ``ArpaLM(path)`` and ``lm=path`` recognise the file by its header.
+        ``ArpaLM(path)`` and ``lm=path`` recognise the file by its header and map it. ARPA
+        files get one automatically (see the class); this is for choosing where it goes.
 
         Example:
-            >>> ArpaLM("big.arpa").save_binary("big.ckbin")                         # doctest: +SKIP
-            >>> decoder = build_decoder("native", vocab, lm="big.ckbin")             # doctest: +SKIP
+            >>> ArpaLM("big.arpa").save_binary("/models/big.ckbin")                 # doctest: +SKIP
+            >>> decoder = build_decoder("native", vocab, lm="/models/big.ckbin")     # doctest: +SKIP
         """
         path = Path(path)
         try:
-            self._model.save_binary(str(path))
+            self._model.save_binary(str(path), *self._stamp)
         except RuntimeError as exc:  # the C++ writer failed
             raise LanguageModelError(f"could not write the binary LM {str(path)!r}: {exc}") from None
         return path
+
+    def verify(self) -> None:
+        """Check the whole binary file against the checksum in its header.
+
+        Opening reads only the header; this reads every byte, so a damaged body is found.
+        Raises :class:`~ctcdecode_kit.errors.FileFormatError` naming the file when it
+        differs (delete it: the next load rebuilds it from the ARPA). A model read from ARPA
+        text with no binary has nothing to check.
+
+        Example:
+            >>> ArpaLM("lm.arpa").verify()                                          # doctest: +SKIP
+        """
+        try:
+            self._model.verify()
+        except ValueError as exc:
+            raise FileFormatError(str(exc)) from None
 
     def listed_unigrams(self) -> list[str]:
         """Unigrams written with a backoff (the set pyctcdecode uses for OOV and prefix checks)."""

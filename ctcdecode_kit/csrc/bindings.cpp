@@ -285,10 +285,23 @@ PYBIND11_MODULE(_native, m) {
              return new NgramLM(path);
            }),
            py::arg("path"))
-      .def("save_binary", [](const NgramLM& lm, const std::string& path) {
-             py::gil_scoped_release release;
-             lm.save_binary(path);
-           }, py::arg("path"))
+      .def(
+          "save_binary",
+          [](const NgramLM& lm, const std::string& path, uint64_t source_size, int64_t source_mtime_ns) {
+            py::gil_scoped_release release;
+            lm.save_binary(path, FileStamp{source_size, source_mtime_ns});
+          },
+          py::arg("path"), py::arg("source_size") = 0, py::arg("source_mtime_ns") = 0,
+          "Write the memory-mappable binary atomically, recording the size and mtime of the ARPA it stands for.")
+      .def(
+          "verify",
+          [](const NgramLM& lm) {
+            py::gil_scoped_release release;
+            lm.verify();
+          },
+          "Check a mapped binary's whole body against its checksum (ValueError when it differs).")
+      .def_property_readonly("mapped", &NgramLM::mapped, "Whether the model is a binary file used in place.")
+      .def_property_readonly("storage_bytes", &NgramLM::storage_bytes, "Bytes of the n-gram storage.")
       .def_property_readonly("order", &NgramLM::order)
       .def_property_readonly("vocab_size", &NgramLM::vocab_size)
       .def_property_readonly("counts", &NgramLM::counts)
@@ -319,6 +332,16 @@ PYBIND11_MODULE(_native, m) {
             return py::make_tuple(s, state_tuple(out));
           },
           py::arg("state"), py::arg("word"), "(log10 P(word | state), next state).");
+
+  m.def(
+      "ngram_binary_stamp",
+      [](const std::string& path) -> py::object {
+        FileStamp stamp;
+        if (!NgramLM::binary_stamp(path, stamp)) return py::none();
+        return py::make_tuple(stamp.size, stamp.mtime_ns);
+      },
+      py::arg("path"),
+      "(size, mtime_ns) of the ARPA file a complete binary LM file was built from, or None when `path` is not one.");
 
   py::class_<WordList>(m, "WordList")
       .def(py::init<std::vector<std::string>>(), py::arg("words"))

@@ -1,4 +1,5 @@
-// Word n-gram language model read from an ARPA file, scored like KenLM.
+// Word n-gram language model read from an ARPA file or the kit's memory-mapped binary,
+// scored like KenLM.
 //
 // Scores are log10, computed in float32 with the same backoff rule and the same order of
 // additions as KenLM's probing model (longest matching n-gram, then the backoffs of the
@@ -6,131 +7,82 @@
 // Python module to float rounding. States keep at most order-1 words (most recent first)
 // and the backoffs of those contexts, minimised like KenLM's right state (a context that
 // starts no longer n-gram and has a zero backoff is dropped), so equal futures compare equal.
+//
+// Storage (ngram_table.hpp): per order a hash table sized once from the ARPA header (16
+// bytes a slot, 12 at the highest order, load factor 0.75), the unigrams, the words and a
+// word -> id table. An ARPA file is streamed into tables the model owns; a binary file
+// (save_binary) is mapped read-only and used in place: opening it reads only its header,
+// pages come in on demand and every process mapping the file shares them.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <cctype>
-#include <iterator>
-#include <numeric>
-#include <string_view>
+#include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <unordered_map>  // (beam_search.hpp relies on these two coming from here)
+#include <utility>
 #include <vector>
+
+#include "arpa_reader.hpp"
+#include "ngram_table.hpp"
 
 namespace ckit {
 
-using WordId = uint32_t;
-constexpr int kMaxOrder = 8;
-
-inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-inline uint64_t hash_word(WordId w) { return mix64(0x9e3779b97f4a7c15ULL + w) | 1ULL; }
-inline uint64_t hash_extend(uint64_t h, WordId older) { return mix64(h * 31 + 0x632be59bd9b4e019ULL + older) | 1ULL; }
-
-struct NgramEntry {
-  float prob = 0.f;
-  float backoff = 0.f;
-  bool extends = false;  // some longer n-gram continues this one (or its backoff is non-zero)
-};
-
-// Open-addressing table from a 64-bit n-gram hash to its entry (KenLM's probing model
-// also keys by hash only).
-class NgramTable {
+// A memory mapping: anonymous (zero-filled, writable) or of a whole file (read-only, shared).
+class Mapping {
  public:
-  void reserve(size_t n) {
-    size_t cap = 16;
-    while (cap < n * 2 + 2) cap <<= 1;
-    keys_.assign(cap, 0);
-    vals_.assign(cap, NgramEntry{});
-    mask_ = cap - 1;
-  }
-  NgramEntry* insert(uint64_t h) {
-    if ((size_ + 1) * 2 > keys_.size()) grow();
-    size_t i = h & mask_;
-    while (keys_[i] != 0 && keys_[i] != h) i = (i + 1) & mask_;
-    if (keys_[i] == 0) {
-      keys_[i] = h;
-      ++size_;
+  Mapping() = default;
+  ~Mapping() { reset(); }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  Mapping(Mapping&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+  Mapping& operator=(Mapping&& o) noexcept {
+    if (this != &o) {
+      reset();
+      data_ = o.data_, size_ = o.size_;
+      o.data_ = nullptr, o.size_ = 0;
     }
-    return &vals_[i];
+    return *this;
   }
-  const NgramEntry* find(uint64_t h) const {
-    if (keys_.empty()) return nullptr;
-    size_t i = h & mask_;
-    while (keys_[i] != 0) {
-      if (keys_[i] == h) return &vals_[i];
-      i = (i + 1) & mask_;
-    }
-    return nullptr;
+  static Mapping anonymous(size_t n) {
+    Mapping m;
+    if (n == 0) return m;
+    void* p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    m.data_ = static_cast<unsigned char*>(p);
+    m.size_ = n;
+    return m;
   }
-  NgramEntry* find_mut(uint64_t h) { return const_cast<NgramEntry*>(static_cast<const NgramTable*>(this)->find(h)); }
+  static Mapping file(int fd, size_t n) {
+    Mapping m;
+    void* p = ::mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return m;
+    m.data_ = static_cast<unsigned char*>(p);
+    m.size_ = n;
+    return m;
+  }
+  unsigned char* data() const { return data_; }
   size_t size() const { return size_; }
-
-  void write(std::ostream& out) const {
-    uint64_t cap = keys_.size(), n = size_;
-    out.write(reinterpret_cast<const char*>(&cap), sizeof cap);
-    out.write(reinterpret_cast<const char*>(&n), sizeof n);
-    out.write(reinterpret_cast<const char*>(keys_.data()), static_cast<std::streamsize>(cap * sizeof(uint64_t)));
-    for (const NgramEntry& e : vals_) write_entry(out, e);
-  }
-  bool read(std::istream& in, size_t expected) {
-    uint64_t cap = 0, n = 0;
-    in.read(reinterpret_cast<char*>(&cap), sizeof cap);
-    in.read(reinterpret_cast<char*>(&n), sizeof n);
-    if (!in || cap == 0 || (cap & (cap - 1)) != 0 || n >= cap || n > expected || cap > 8 * expected + 64) return false;  // expected: all n-grams of this and higher orders (blanks included)
-    keys_.resize(cap);
-    vals_.resize(cap);
-    in.read(reinterpret_cast<char*>(keys_.data()), static_cast<std::streamsize>(cap * sizeof(uint64_t)));
-    for (NgramEntry& e : vals_)
-      if (!read_entry(in, e)) return false;
-    mask_ = cap - 1;
-    size_ = n;
-    return static_cast<bool>(in);
-  }
-  static void write_entry(std::ostream& out, const NgramEntry& e) {
-    char flag = e.extends ? 1 : 0;
-    out.write(reinterpret_cast<const char*>(&e.prob), sizeof e.prob);
-    out.write(reinterpret_cast<const char*>(&e.backoff), sizeof e.backoff);
-    out.write(&flag, 1);
-  }
-  static bool read_entry(std::istream& in, NgramEntry& e) {
-    char flag = 0;
-    in.read(reinterpret_cast<char*>(&e.prob), sizeof e.prob);
-    in.read(reinterpret_cast<char*>(&e.backoff), sizeof e.backoff);
-    in.read(&flag, 1);
-    e.extends = flag != 0;
-    return static_cast<bool>(in);
+  void reset() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+    data_ = nullptr;
+    size_ = 0;
   }
 
  private:
-  void grow() {
-    std::vector<uint64_t> old_keys;
-    std::vector<NgramEntry> old_vals;
-    old_keys.swap(keys_);
-    old_vals.swap(vals_);
-    size_t n = std::max<size_t>(size_ * 2, 8);
-    size_ = 0;
-    reserve(n);
-    for (size_t i = 0; i < old_keys.size(); ++i)
-      if (old_keys[i] != 0) *insert(old_keys[i]) = old_vals[i];
-  }
-  std::vector<uint64_t> keys_;
-  std::vector<NgramEntry> vals_;
-  size_t mask_ = 0;
+  unsigned char* data_ = nullptr;
   size_t size_ = 0;
 };
 
@@ -151,116 +103,157 @@ struct LMState {
   }
 };
 
+// The size and modification time (ns) of a file, as the binary cache records its source.
+struct FileStamp {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
 class NgramLM {
  public:
   static constexpr WordId kUnk = 0;
+  static constexpr WordId kNone = 0xffffffffu;
 
-  static constexpr char kMagic[9] = "CKITLM01";
-
-  // Reads an ARPA file, or a binary file written by save_binary (recognised by its magic).
-  explicit NgramLM(const std::string& path) {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw std::runtime_error("cannot open language model file '" + path + "'");
+  // Reads an ARPA file, or maps a binary file written by save_binary (recognised by its magic).
+  explicit NgramLM(const std::string& path) : path_(path) {
     char head[8] = {};
-    probe.read(head, 8);
-    if (probe.gcount() == 8 && std::memcmp(head, kMagic, 8) == 0)
-      load_binary(path);
-    else if (probe.gcount() == 8 && std::memcmp(head, "mmap lm ", 8) == 0)
+    size_t got = 0;
+    {
+      std::FILE* f = std::fopen(path.c_str(), "rb");
+      if (f == nullptr) throw std::runtime_error("cannot open language model file '" + path + "'");
+      got = std::fread(head, 1, 8, f);
+      std::fclose(f);
+    }
+    if (got == 8 && std::memcmp(head, kBinaryMagic, 8) == 0)
+      open_binary(path);
+    else if (got == 8 && std::memcmp(head, "CKITLM0", 7) == 0)
+      throw std::invalid_argument("binary language model '" + path + "' was written by an older ctcdecode_kit (format " +
+                                  std::string(head, 8) + "); delete it and load the ARPA file again");
+    else if (got == 8 && std::memcmp(head, "mmap lm ", 8) == 0)
       throw std::invalid_argument("'" + path + "' is a KenLM binary file, which the native loader does not read; "
                                   "pass the .arpa file, or a ctcdecode_kit.lm.KenLM object (slower callbacks)");
     else
       load_arpa(path);
   }
+  NgramLM(const NgramLM&) = delete;
+  NgramLM& operator=(const NgramLM&) = delete;
 
-  // A binary image of the model: loads several times faster than parsing the ARPA text.
-  void save_binary(const std::string& path) const {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write '" + path + "'");
-    out.write(kMagic, 8);
-    int32_t order = order_;
-    out.write(reinterpret_cast<const char*>(&order), sizeof order);
-    for (size_t c : counts_) {
-      uint64_t v = c;
-      out.write(reinterpret_cast<const char*>(&v), sizeof v);
-    }
-    out.write(reinterpret_cast<const char*>(&bos_), sizeof bos_);
-    out.write(reinterpret_cast<const char*>(&eos_), sizeof eos_);
-    uint64_t n = words_.size();
-    out.write(reinterpret_cast<const char*>(&n), sizeof n);
-    for (size_t i = 0; i < words_.size(); ++i) {
-      uint32_t len = static_cast<uint32_t>(words_[i].size());
-      out.write(reinterpret_cast<const char*>(&len), sizeof len);
-      out.write(words_[i].data(), len);
-      NgramTable::write_entry(out, unigrams_[i]);
-      char listed = listed_[i] ? 1 : 0;
-      out.write(&listed, 1);
-    }
-    for (int k = 2; k <= order_; ++k) tables_[k].write(out);
-    if (!out) throw std::runtime_error("writing '" + path + "' failed");
+  // The source stamp recorded in a binary file, when `path` is a complete binary file of
+  // this format (false otherwise: missing, foreign, truncated or from another version).
+  static bool binary_stamp(const std::string& path, FileStamp& stamp) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return false;
+    BinaryHeader h;
+    size_t got = std::fread(&h, 1, sizeof h, f);
+    std::fclose(f);
+    struct stat st;
+    if (got != sizeof h || ::stat(path.c_str(), &st) != 0 || !header_ok(h)) return false;
+    if (static_cast<uint64_t>(st.st_size) != h.header_size + h.body_size) return false;
+    stamp.size = h.source_size;
+    stamp.mtime_ns = h.source_mtime_ns;
+    return true;
   }
 
+  // Writes the binary file atomically (a temporary file renamed over `path`); `source`
+  // records the ARPA file it stands for (zeros: none).
+  void save_binary(const std::string& path, FileStamp source = {}) const {
+    static std::atomic<unsigned> counter{0};
+    std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (f == nullptr) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+    bool ok = write_binary(f, source);
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+      std::string why = std::strerror(errno);
+      std::remove(tmp.c_str());
+      throw std::runtime_error("writing '" + path + "' failed: " + why);
+    }
+  }
+
+  // Checks the whole body of a mapped binary file against its checksum (a model read from
+  // an ARPA file has nothing to check).
+  void verify() const {
+    if (!mapped()) return;
+    const auto* h = reinterpret_cast<const BinaryHeader*>(map_.data());
+    Checksum c;
+    c.update(map_.data() + h->header_size, h->body_size);
+    if (c.digest() != h->body_checksum)
+      throw std::invalid_argument("binary language model '" + path_ +
+                                  "' is corrupt: its body does not match the checksum in its header; delete it "
+                                  "and load the ARPA file again");
+  }
+
+  bool mapped() const { return map_.data() != nullptr; }
   int order() const { return order_; }
-  size_t vocab_size() const { return unigrams_.size(); }
+  size_t vocab_size() const { return vocab_size_; }
   const std::vector<size_t>& counts() const { return counts_; }
   WordId begin_sentence_id() const { return bos_; }
   WordId end_sentence_id() const { return eos_; }
-
-  WordId index(const std::string& word) const {
-    auto it = vocab_.find(word);
-    return it == vocab_.end() ? kUnk : it->second;
+  // Bytes of the n-gram storage (tables, unigrams, words), as the binary file holds them.
+  uint64_t storage_bytes() const {
+    uint64_t total = vocab_size_ * sizeof(Unigram) + (vocab_size_ + 1) * 8 + blob_size_ + vcap_ * 8 + (n_listed_ + n_all_) * 4;
+    for (int k = 2; k <= order_; ++k) total += tables_[k].cap * tables_[k].stride;
+    return total;
   }
-  const std::string& word(WordId id) const { return words_[id]; }
+
+  WordId index(std::string_view word) const {
+    WordId id = find_word(word);
+    return id == kNone ? kUnk : id;
+  }
+  std::string_view word(WordId id) const {
+    if (id >= vocab_size_) return {};
+    uint64_t a = off_[id], b = off_[id + 1];
+    if (a > b || b > blob_size_) return {};  // only a corrupt file (verify() says so)
+    return std::string_view(blob_ + a, b - a);
+  }
   // Unigrams written with a backoff column: pyctcdecode's `load_unigram_set_from_arpa` set.
-  bool listed(WordId id) const { return id != kUnk && listed_[id]; }
-  bool has_listed() const { return !listed_sorted_.empty(); }
-  const std::vector<std::string>& listed_words() const { return listed_sorted_; }
+  bool listed(WordId id) const { return id != kUnk && id < vocab_size_ && (uni_[id].flags & kUniListed) != 0; }
+  bool has_listed() const { return n_listed_ > 0; }
+  std::vector<std::string> listed_words() const {
+    std::vector<std::string> out;
+    out.reserve(n_listed_);
+    for (uint64_t i = 0; i < n_listed_; ++i) out.emplace_back(word(listed_sorted_[i]));
+    return out;
+  }
   // Whether `prefix` starts some listed unigram (pyctcdecode's CharTrie.has_node != 0).
-  bool has_prefix(const std::string& prefix) const {
-    auto it = std::lower_bound(listed_sorted_.begin(), listed_sorted_.end(), prefix);
-    return it != listed_sorted_.end() && it->compare(0, prefix.size(), prefix) == 0;
-  }
+  bool has_prefix(std::string_view prefix) const { return prefix_in(listed_sorted_, n_listed_, prefix); }
 
-  // Every unigram except <s>, </s> and <unk> (the kit's rule), sorted; built on request.
-  void index_all_unigrams() {
-    if (!all_sorted_.empty()) return;
-    for (WordId id = 1; id < words_.size(); ++id)
-      if (id != bos_ && id != eos_) all_sorted_.push_back(words_[id]);
-    std::sort(all_sorted_.begin(), all_sorted_.end());
-  }
+  // Kept for callers: the index of all unigrams is built with the model.
+  void index_all_unigrams() {}
   bool is_word(WordId id) const { return id != kUnk && id != bos_ && id != eos_; }
-  bool has_prefix_any(const std::string& prefix) const {
-    auto it = std::lower_bound(all_sorted_.begin(), all_sorted_.end(), prefix);
-    return it != all_sorted_.end() && it->compare(0, prefix.size(), prefix) == 0;
-  }
+  // Whether `prefix` starts some unigram other than <s>, </s> and <unk> (the kit's rule).
+  bool has_prefix_any(std::string_view prefix) const { return prefix_in(all_sorted_, n_all_, prefix); }
 
   LMState begin_state() const {
     LMState s;
     s.length = 1;
     s.words[0] = bos_;
-    s.backoff[0] = unigrams_[bos_].backoff;
+    s.backoff[0] = uni_[bos_].backoff;
     return s;
   }
   LMState null_state() const { return LMState{}; }
 
   // log10 P(word | in), writing the successor state to `out` (KenLM's BaseScore).
   float score(const LMState& in, WordId w, LMState& out) const {
-    const NgramEntry& uni = unigrams_[w];
+    const Unigram& uni = uni_[w];
     float prob = uni.prob;
     int ngram_length = 1;
     out.words[0] = w;
     out.backoff[0] = uni.backoff;
-    int out_len = (uni.extends && order_ > 1) ? 1 : 0;
+    int out_len = ((uni.flags & kUniExtends) != 0 && order_ > 1) ? 1 : 0;
     uint64_t h = hash_word(w);
-    for (int k = 0; k < in.length; ++k) {
+    const int max_k = std::min<int>(in.length, order_ - 1);
+    for (int k = 0; k < max_k; ++k) {
       h = hash_extend(h, in.words[k]);
-      const NgramEntry* e = tables_[k + 2].find(h);
+      const TableView& t = tables_[k + 2];
+      const unsigned char* e = t.find(h);
       if (e == nullptr) break;
-      prob = e->prob;
+      prob = TableView::prob(e);
       ngram_length = k + 2;
       if (k + 2 <= order_ - 1) {
         out.words[k + 1] = in.words[k];
-        out.backoff[k + 1] = e->backoff;
-        if (e->extends) out_len = k + 2;
+        out.backoff[k + 1] = t.backoff(e);
+        if (TableView::extends(e)) out_len = k + 2;
       }
     }
     for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
@@ -279,18 +272,19 @@ class NgramLM {
     uint64_t h = 0;
     int len = 0;
     for (int i = 0; i < n; ++i) {
-      if (words[i] >= unigrams_.size()) throw std::invalid_argument("LM state holds an unknown word id");
-      const NgramEntry* e;
+      if (words[i] >= vocab_size_) throw std::invalid_argument("LM state holds an unknown word id");
+      float backoff;
       if (i == 0) {
         h = hash_word(words[0]);
-        e = &unigrams_[words[0]];
+        backoff = uni_[words[0]].backoff;
       } else {
         h = hash_extend(h, words[i]);
-        e = tables_[i + 1].find(h);
+        const unsigned char* e = tables_[i + 1].find(h);
+        if (e == nullptr) break;
+        backoff = tables_[i + 1].backoff(e);
       }
-      if (e == nullptr) break;
       s.words[i] = words[i];
-      s.backoff[i] = e->backoff;
+      s.backoff[i] = backoff;
       len = i + 1;
     }
     s.length = static_cast<uint8_t>(len);
@@ -310,261 +304,480 @@ class NgramLM {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& path, size_t line, const std::string& what) const {
-    std::ostringstream msg;
-    msg << "ARPA file '" << path << "' line " << line << ": " << what;
-    throw std::invalid_argument(msg.str());
+  // ---- lookups shared by both storages ----
+  WordId find_word(std::string_view w) const {
+    if (vcap_ == 0) return kNone;
+    uint64_t h = hash_string(w);
+    uint64_t i = static_cast<uint64_t>((static_cast<unsigned __int128>(h) * vcap_) >> 64);
+    for (uint64_t probes = 0; probes < vcap_; ++probes) {
+      const uint64_t slot = vslots_[i];
+      if (slot == 0) return kNone;
+      const uint32_t v = static_cast<uint32_t>(slot);
+      if ((slot >> 32) == (h >> 32) && v - 1 < vocab_size_ && word(v - 1) == w) return v - 1;
+      if (++i == vcap_) i = 0;
+    }
+    return kNone;
+  }
+  bool prefix_in(const uint32_t* ids, uint64_t n, std::string_view prefix) const {
+    const uint32_t* end = ids + n;
+    const uint32_t* it = std::lower_bound(ids, end, prefix, [&](uint32_t id, std::string_view p) { return word(id) < p; });
+    return it != end && word(*it).substr(0, prefix.size()) == prefix;
   }
 
-  void load_binary(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    auto bad = [&](const char* what) {
-      throw std::invalid_argument("binary language model '" + path + "' is corrupt or truncated (" + what + ")");
-    };
-    char head[8];
-    in.read(head, 8);
-    int32_t order = 0;
-    in.read(reinterpret_cast<char*>(&order), sizeof order);
-    if (!in || order < 1 || order > kMaxOrder) bad("order");
-    order_ = order;
-    for (int k = 0; k < order_; ++k) {
-      uint64_t v = 0;
-      in.read(reinterpret_cast<char*>(&v), sizeof v);
-      counts_.push_back(static_cast<size_t>(v));
-    }
-    in.read(reinterpret_cast<char*>(&bos_), sizeof bos_);
-    in.read(reinterpret_cast<char*>(&eos_), sizeof eos_);
-    uint64_t n = 0;
-    in.read(reinterpret_cast<char*>(&n), sizeof n);
-    if (!in || n == 0 || n > counts_[0] + 3 || bos_ >= n || eos_ >= n) bad("vocabulary");
-    words_.resize(n);
-    unigrams_.resize(n);
-    listed_.assign(n, false);
-    vocab_.reserve(n * 2);
-    for (uint64_t i = 0; i < n; ++i) {
-      uint32_t len = 0;
-      in.read(reinterpret_cast<char*>(&len), sizeof len);
-      if (!in || len > (1u << 20)) bad("word");
-      words_[i].resize(len);
-      in.read(&words_[i][0], len);
-      if (!NgramTable::read_entry(in, unigrams_[i])) bad("unigram");
-      char listed = 0;
-      in.read(&listed, 1);
-      listed_[i] = listed != 0;
-      vocab_.emplace(words_[i], static_cast<WordId>(i));
-    }
-    if (!in || words_[kUnk] != "<unk>") bad("unigrams");
-    tables_.resize(order_ + 1);
-    for (int k = 2; k <= order_; ++k)
-      if (!tables_[k].read(in, std::accumulate(counts_.begin() + (k - 1), counts_.end(), size_t{0}))) bad("n-gram table");
-    for (WordId id = 1; id < words_.size(); ++id)
-      if (listed_[id]) listed_sorted_.push_back(words_[id]);
-    std::sort(listed_sorted_.begin(), listed_sorted_.end());
+  // ---- the binary file ----
+  static bool header_ok(const BinaryHeader& h) {
+    if (std::memcmp(h.magic, kBinaryMagic, 8) != 0 || h.version != kBinaryVersion || h.endian != kEndianMark ||
+        h.header_size != sizeof(BinaryHeader))
+      return false;
+    Checksum c;
+    c.update(&h, offsetof(BinaryHeader, header_checksum));
+    return c.digest() == h.header_checksum;
   }
+
+  [[noreturn]] void bad_binary(const std::string& what) const {
+    throw std::invalid_argument("binary language model '" + path_ + "' is corrupt or truncated (" + what +
+                                "); delete it and load the ARPA file again");
+  }
+
+  void open_binary(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open language model file '" + path + "'");
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot read language model file '" + path + "'");
+    }
+    const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+    if (file_size < sizeof(BinaryHeader)) {
+      ::close(fd);
+      bad_binary("the file has " + std::to_string(file_size) + " bytes, shorter than its header");
+    }
+    map_ = Mapping::file(fd, file_size);
+    ::close(fd);
+    if (!mapped()) throw std::runtime_error("cannot map language model file '" + path + "': " + std::strerror(errno));
+    const auto& h = *reinterpret_cast<const BinaryHeader*>(map_.data());
+    if (h.endian != kEndianMark && h.endian == __builtin_bswap32(kEndianMark))
+      bad_binary("written on a machine of the other byte order");
+    if (h.version != kBinaryVersion)
+      bad_binary("format version " + std::to_string(h.version) + ", this ctcdecode_kit reads version " + std::to_string(kBinaryVersion));
+    if (!header_ok(h)) bad_binary("bad header checksum");
+    if (file_size != h.header_size + h.body_size)
+      bad_binary("the file has " + std::to_string(file_size) + " bytes, its header announces " +
+                 std::to_string(h.header_size + h.body_size));
+    if (h.order < 1 || h.order > kMaxOrder) bad_binary("order");
+    if (h.vocab_size < 1 || h.vocab_size >= kNone || h.bos >= h.vocab_size || h.eos >= h.vocab_size) bad_binary("vocabulary");
+    auto section = [&](uint64_t off, uint64_t bytes, const char* what) {
+      if (off % kSectionAlign != 0 || off < h.header_size || off > file_size || bytes > file_size - off) bad_binary(what);
+      return map_.data() + off;
+    };
+    order_ = static_cast<int>(h.order);
+    vocab_size_ = h.vocab_size;
+    bos_ = h.bos;
+    eos_ = h.eos;
+    for (int k = 0; k < order_; ++k) counts_.push_back(static_cast<size_t>(h.counts[k]));
+    uni_ = reinterpret_cast<const Unigram*>(section(h.unigrams, h.vocab_size * sizeof(Unigram), "unigrams"));
+    off_ = reinterpret_cast<const uint64_t*>(section(h.word_offsets, (h.vocab_size + 1) * 8, "words"));
+    blob_ = reinterpret_cast<const char*>(section(h.blob, h.blob_size, "words"));
+    blob_size_ = h.blob_size;
+    if (h.vocab_cap == 0 || h.vocab_cap > file_size) bad_binary("vocabulary table");
+    vslots_ = reinterpret_cast<const uint64_t*>(section(h.vocab_slots, h.vocab_cap * 8, "vocabulary table"));
+    vcap_ = h.vocab_cap;
+    if (h.n_listed > h.vocab_size || h.n_all > h.vocab_size) bad_binary("word lists");
+    listed_sorted_ = reinterpret_cast<const uint32_t*>(section(h.listed_sorted, h.n_listed * 4, "word lists"));
+    n_listed_ = h.n_listed;
+    all_sorted_ = reinterpret_cast<const uint32_t*>(section(h.all_sorted, h.n_all * 4, "word lists"));
+    n_all_ = h.n_all;
+    for (int k = 2; k <= order_; ++k) {
+      TableView& t = tables_[k];
+      t.stride = k == order_ ? 12 : 16;
+      if (h.caps[k] == 0 || h.caps[k] > file_size) bad_binary("n-gram table");
+      t.cap = h.caps[k];
+      t.slots = const_cast<unsigned char*>(section(h.tables[k], t.cap * t.stride, "n-gram table"));  // read only
+    }
+    for (int k = 0; k < order_; ++k) size_[k + 1] = counts_[k];
+  }
+
+  bool write_binary(std::FILE* f, FileStamp source) const {
+    BinaryHeader h;
+    std::memset(&h, 0, sizeof h);
+    std::memcpy(h.magic, kBinaryMagic, 8);
+    h.version = kBinaryVersion;
+    h.endian = kEndianMark;
+    h.header_size = sizeof(BinaryHeader);
+    h.order = static_cast<uint32_t>(order_);
+    h.bos = bos_;
+    h.eos = eos_;
+    h.has_listed = n_listed_ > 0;
+    h.vocab_size = vocab_size_;
+    for (int k = 0; k < order_; ++k) h.counts[k] = counts_[k];
+    h.source_size = source.size;
+    h.source_mtime_ns = source.mtime_ns;
+    struct Piece {
+      const void* data;
+      uint64_t bytes;
+      uint64_t* offset;
+    };
+    std::vector<Piece> pieces = {
+        {uni_, vocab_size_ * sizeof(Unigram), &h.unigrams},
+        {off_, (vocab_size_ + 1) * 8, &h.word_offsets},
+        {blob_, blob_size_, &h.blob},
+        {vslots_, vcap_ * 8, &h.vocab_slots},
+        {listed_sorted_, n_listed_ * 4, &h.listed_sorted},
+        {all_sorted_, n_all_ * 4, &h.all_sorted},
+    };
+    for (int k = 2; k <= order_; ++k) pieces.push_back({tables_[k].slots, tables_[k].cap * tables_[k].stride, &h.tables[k]});
+    h.blob_size = blob_size_;
+    h.vocab_cap = vcap_;
+    h.n_listed = n_listed_;
+    h.n_all = n_all_;
+    for (int k = 2; k <= order_; ++k) h.caps[k] = tables_[k].cap;
+    uint64_t at = align_up(sizeof h);
+    for (Piece& p : pieces) {
+      *p.offset = at;
+      at = align_up(at + p.bytes);
+    }
+    h.body_size = at - sizeof h;
+    // body first (after a placeholder header), then the finished header
+    static const unsigned char zeros[kSectionAlign] = {};
+    Checksum body;
+    auto put = [&](const void* data, uint64_t bytes) {
+      body.update(data, bytes);
+      return std::fwrite(data, 1, bytes, f) == bytes;
+    };
+    if (std::fwrite(&h, 1, sizeof h, f) != sizeof h) return false;
+    uint64_t pos = sizeof h;
+    if (!put(zeros, align_up(pos) - pos)) return false;
+    pos = align_up(pos);
+    for (const Piece& p : pieces) {
+      if (p.bytes > 0 && !put(p.data, p.bytes)) return false;
+      pos += p.bytes;
+      if (!put(zeros, align_up(pos) - pos)) return false;
+      pos = align_up(pos);
+    }
+    h.body_checksum = body.digest();
+    Checksum hc;
+    hc.update(&h, offsetof(BinaryHeader, header_checksum));
+    h.header_checksum = hc.digest();
+    return std::fseek(f, 0, SEEK_SET) == 0 && std::fwrite(&h, 1, sizeof h, f) == sizeof h && std::fflush(f) == 0;
+  }
+
+  // ---- the ARPA reader ----
+  [[noreturn]] void fail(size_t line, const std::string& what) const {
+    throw std::invalid_argument("ARPA file '" + path_ + "' line " + std::to_string(line) + ": " + what);
+  }
+
+  void refresh_views() {
+    uni_ = uni_own_.data();
+    vocab_size_ = uni_own_.size();
+    off_ = off_own_.data();
+    blob_ = blob_own_.data();
+    blob_size_ = blob_own_.size();
+    vslots_ = vslots_own_.data();
+    vcap_ = vslots_own_.size();
+  }
+
+  WordId add_word(std::string_view w) {
+    WordId found = find_word(w);
+    if (found != kNone) return found;
+    if ((uni_own_.size() + 1) * 2 > vslots_own_.size()) {  // the header undercounted: rehash
+      std::vector<uint64_t> bigger(vslots_own_.size() * 2 + 16, 0);
+      vslots_own_.swap(bigger);
+      refresh_views();
+      for (WordId id = 0; id < uni_own_.size(); ++id) place_word(id);
+    }
+    WordId id = static_cast<WordId>(uni_own_.size());
+    blob_own_.append(w.data(), w.size());
+    off_own_.push_back(blob_own_.size());
+    uni_own_.push_back(Unigram{});
+    refresh_views();
+    place_word(id);
+    return id;
+  }
+  void place_word(WordId id) {
+    const uint64_t h = hash_string(word(id));
+    uint64_t i = static_cast<uint64_t>((static_cast<unsigned __int128>(h) * vcap_) >> 64);
+    while (vslots_own_[i] != 0)
+      if (++i == vcap_) i = 0;
+    vslots_own_[i] = (h >> 32 << 32) | (id + 1);
+  }
+
+  void make_table(int k, uint64_t cap) {
+    own_[k] = Mapping::anonymous(cap * (k == order_ ? 12 : 16));
+    tables_[k].slots = own_[k].data();
+    tables_[k].cap = cap;
+    tables_[k].stride = k == order_ ? 12 : 16;
+  }
+  // The slot for hash `h` in the order-k table, inserted when absent (the table grows only
+  // when a pruned file needs more blank entries than the header announced n-grams).
+  unsigned char* upsert(int k, uint64_t h) {
+    TableView& t = tables_[k];
+    if ((size_[k] + 1) * 16 > t.cap * 15) {
+      TableView old = t;
+      Mapping old_map = std::move(own_[k]);
+      make_table(k, table_capacity(size_[k] + size_[k] / 4 + 16));
+      for (uint64_t i = 0; i < old.cap; ++i) {
+        uint64_t key = old.key_at(i);
+        if (key == 0) continue;
+        bool fresh;
+        unsigned char* s = t.claim(key & ~kExtendsBit, &fresh);
+        std::memcpy(s, old.slots + i * old.stride, old.stride);
+      }
+    }
+    bool fresh = false;
+    unsigned char* s = t.claim(h, &fresh);
+    if (fresh) ++size_[k];
+    return s;
+  }
+  unsigned char* find_mut(int k, uint64_t h) { return const_cast<unsigned char*>(tables_[k].find(h)); }
 
   // Pruned ARPA files may hold "a b c" without its suffix "b c". Like KenLM, insert the
   // missing suffixes as blank entries whose probability is the backed-off one, so that
   // lookups (which walk suffixes from the word back into its history) reach "a b c".
-  void add_missing_suffixes(const std::vector<WordId>& ids, int n) {
+  // `suffix[m]` is the hash of the last m words of the n-gram `ids`.
+  void add_missing_suffixes(const WordId* ids, int n, const uint64_t* suffix) {
     const WordId w = ids[n - 1];
-    uint64_t h = hash_word(w);
     std::vector<WordId> context;  // most recent first
     for (int m = 2; m <= n - 1; ++m) {
-      const WordId older = ids[n - m];
-      h = hash_extend(h, older);
-      context.push_back(older);
-      if (tables_[m].find(h) != nullptr) continue;
+      if (tables_[m].find(suffix[m]) != nullptr) continue;
+      context.clear();
+      for (int j = 2; j <= m; ++j) context.push_back(ids[n - j]);
       LMState out;
       const float prob = score(state_from_words(context), w, out);
-      NgramEntry* blank = tables_[m].insert(h);
-      blank->prob = prob;
-      blank->backoff = 0.f;
-      // its context (the suffix without w) now leads somewhere
-      if (m == 2) {
-        unigrams_[ids[n - 2]].extends = true;
-      } else {
-        uint64_t hc = hash_word(ids[n - 2]);
-        for (int k = n - 3; k >= n - m; --k) hc = hash_extend(hc, ids[k]);
-        NgramEntry* c = tables_[m - 1].find_mut(hc);
-        if (c != nullptr) c->extends = true;
-      }
+      unsigned char* blank = upsert(m, suffix[m]);
+      tables_[m].set_values(blank, prob, 0.f);
+      mark_context(ids + (n - m), m);  // its context (the suffix without w) now leads somewhere
     }
   }
-
-  WordId add_word(const std::string& w) {
-    auto it = vocab_.find(w);
-    if (it != vocab_.end()) return it->second;
-    WordId id = static_cast<WordId>(words_.size());
-    vocab_.emplace(w, id);
-    words_.push_back(w);
-    unigrams_.push_back(NgramEntry{});
-    listed_.push_back(false);
-    return id;
+  void prefetch(int k, uint64_t h) const {
+    const TableView& t = tables_[k];
+    __builtin_prefetch(t.slots + t.start(h) * t.stride);
+  }
+  // Marks the first m-1 words of the m-gram `ids` as extended; false when absent.
+  bool mark_context(const WordId* ids, int m) {
+    if (m == 2) {
+      uni_own_[ids[0]].flags |= kUniExtends;
+      return true;
+    }
+    uint64_t hc = hash_word(ids[m - 2]);
+    for (int k = m - 3; k >= 0; --k) hc = hash_extend(hc, ids[k]);
+    unsigned char* c = find_mut(m - 1, hc);
+    if (c == nullptr) return false;
+    TableView::set_extends(c);
+    return true;
   }
 
   void load_arpa(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open language model file '" + path + "'");
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t pos = 0, line_no = 0;
-    auto next_line = [&](std::string_view& line) -> bool {
-      if (pos >= data.size()) return false;
-      size_t end = data.find('\n', pos);
-      if (end == std::string::npos) end = data.size();
-      line = std::string_view(data).substr(pos, end - pos);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      pos = end + 1;
-      ++line_no;
-      return true;
-    };
-    auto trim = [](std::string_view s) {
-      size_t a = 0, b = s.size();
-      while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-      while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-      return s.substr(a, b - a);
-    };
+    LineReader in(path);
     std::string_view line;
     bool seen_data = false;
-    while (next_line(line)) {
+    while (in.next(line)) {
       if (trim(line) == "\\data\\") {
         seen_data = true;
         break;
       }
     }
-    if (!seen_data) fail(path, line_no, "no '\\data\\' header: not an ARPA language model (KenLM binary files are not read; pass the .arpa file)");
-    while (next_line(line)) {
+    if (!seen_data) fail(in.line_no(), "no '\\data\\' header: not an ARPA language model (KenLM binary files are not read; pass the .arpa file)");
+    while (in.next(line)) {
       std::string_view t = trim(line);
       if (t.empty()) {
         if (!counts_.empty()) break;
         continue;
       }
-      if (t.substr(0, 6) != "ngram ") fail(path, line_no, "expected 'ngram N=count'");
+      if (t.substr(0, 6) != "ngram ") fail(in.line_no(), "expected 'ngram N=count'");
       size_t eq = t.find('=');
-      if (eq == std::string_view::npos) fail(path, line_no, "expected 'ngram N=count'");
+      if (eq == std::string_view::npos) fail(in.line_no(), "expected 'ngram N=count'");
       int n = std::atoi(std::string(t.substr(6, eq - 6)).c_str());
       long long c = std::atoll(std::string(t.substr(eq + 1)).c_str());
-      if (n != static_cast<int>(counts_.size()) + 1 || c < 0) fail(path, line_no, "bad n-gram count line");
+      if (n != static_cast<int>(counts_.size()) + 1 || c < 0) fail(in.line_no(), "bad n-gram count line");
       counts_.push_back(static_cast<size_t>(c));
+      if (counts_.size() > static_cast<size_t>(kMaxOrder))
+        fail(in.line_no(), "order " + std::to_string(counts_.size()) + " is above the supported maximum " + std::to_string(kMaxOrder));
     }
     order_ = static_cast<int>(counts_.size());
-    if (order_ < 1) fail(path, line_no, "no n-gram counts in the header");
-    if (order_ > kMaxOrder) fail(path, line_no, "order " + std::to_string(order_) + " is above the supported maximum " + std::to_string(kMaxOrder));
-    tables_.resize(order_ + 1);
-    for (int n = 2; n <= order_; ++n) tables_[n].reserve(counts_[n - 1]);
-    vocab_.reserve(counts_[0] * 2 + 4);
-    words_.reserve(counts_[0] + 1);
+    if (order_ < 1) fail(in.line_no(), "no n-gram counts in the header");
+    for (int n = 2; n <= order_; ++n) make_table(n, table_capacity(counts_[n - 1]));
+    uni_own_.reserve(counts_[0] + 3);
+    off_own_.reserve(counts_[0] + 4);
+    off_own_.push_back(0);
+    vslots_own_.assign(2 * (counts_[0] + 3) + 16, 0);
+    refresh_views();
     add_word("<unk>");
-    unigrams_[kUnk].prob = -100.f;  // KenLM's default when the file has no <unk>
+    uni_own_[kUnk].prob = -100.f;  // KenLM's default when the file has no <unk>
 
-    std::vector<WordId> ids;
-    std::vector<std::string_view> fields;
+    std::string_view fields[kMaxOrder + 3];
+    int prev_n = 0;  // order of the previous n-gram line, whose words and ids are kept here
+    std::string prev_words[kMaxOrder];
+    WordId prev_ids[kMaxOrder] = {};
+    // n-gram lines parsed but not yet stored (FIFO, so the file's order is kept)
+    struct Pending {
+      int n;
+      bool same_context;
+      float prob, backoff;
+      size_t line;
+      WordId ids[kMaxOrder];
+      uint64_t suffix[kMaxOrder + 1];
+      uint64_t context;
+    };
+    constexpr int kDepth = 8;
+    Pending ring[kDepth];
+    int ring_head = 0, ring_size = 0;
+    auto pop = [&]() {
+      const Pending& p = ring[ring_head];
+      ring_head = (ring_head + 1) % kDepth;
+      --ring_size;
+      const int n = p.n;
+      if (n >= 3) add_missing_suffixes(p.ids, n, p.suffix);
+      unsigned char* e = upsert(n, p.suffix[n]);
+      tables_[n].set_values(e, p.prob, p.backoff);
+      if (p.backoff != 0.f) TableView::set_extends(e);
+      // Mark the context (the first n-1 words, i.e. the n-gram without its last word).
+      if (p.same_context) return;
+      if (n == 2) {
+        uni_own_[p.ids[0]].flags |= kUniExtends;
+        return;
+      }
+      unsigned char* c = find_mut(n - 1, p.context);
+      if (c == nullptr)
+        fail(p.line, "the context of this " + std::to_string(n) + "-gram is not among the " + std::to_string(n - 1) +
+                         "-grams (KenLM refuses such files too)");
+      TableView::set_extends(c);
+    };
+    auto drain = [&]() {
+      while (ring_size > 0) pop();
+    };
+    // A parse error: the lines before it are stored first, so an earlier error wins.
+    auto failed = [&](size_t line_no, const std::string& what) {
+      drain();
+      fail(line_no, what);
+    };
     for (int n = 1; n <= order_; ++n) {
       std::string header = "\\" + std::to_string(n) + "-grams:";
       bool found = false;
-      while (next_line(line)) {
+      while (in.next(line)) {
         std::string_view t = trim(line);
         if (t.empty()) continue;
         if (t == header) {
           found = true;
           break;
         }
-        fail(path, line_no, "expected '" + header + "'");
+        fail(in.line_no(), "expected '" + header + "'");
       }
-      if (!found) fail(path, line_no, "missing section '" + header + "'");
+      if (!found) fail(in.line_no(), "missing section '" + header + "'");
       size_t read = 0;
+      const size_t max_fields = static_cast<size_t>(n) + 2;
       while (read < counts_[n - 1]) {
-        if (!next_line(line)) fail(path, line_no, "file ends inside the " + std::to_string(n) + "-grams");
+        if (!in.next(line)) failed(in.line_no(), "file ends inside the " + std::to_string(n) + "-grams");
         std::string_view t = trim(line);
         if (t.empty()) continue;
-        if (t[0] == '\\') fail(path, line_no, "section ends early: header announced " + std::to_string(counts_[n - 1]) + " " + std::to_string(n) + "-grams");
+        if (t[0] == '\\') failed(in.line_no(), "section ends early: header announced " + std::to_string(counts_[n - 1]) + " " + std::to_string(n) + "-grams");
         ++read;
-        fields.clear();
-        size_t i = 0;
-        while (i < t.size()) {
-          while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
-          size_t j = i;
-          while (j < t.size() && t[j] != ' ' && t[j] != '\t') ++j;
-          if (j > i) fields.push_back(t.substr(i, j - i));
-          i = j;
-        }
-        if (fields.size() != static_cast<size_t>(n) + 1 && fields.size() != static_cast<size_t>(n) + 2)
-          fail(path, line_no, "expected a log10 probability, " + std::to_string(n) + " word(s) and an optional backoff");
-        char* endp = nullptr;
-        std::string num(fields[0]);
-        float prob = std::strtof(num.c_str(), &endp);
-        if (endp == num.c_str() || *endp != '\0') fail(path, line_no, "bad probability '" + num + "'");
+        size_t nf = split_fields(t, fields, max_fields);
+        if (nf != static_cast<size_t>(n) + 1 && nf != static_cast<size_t>(n) + 2)
+          failed(in.line_no(), "expected a log10 probability, " + std::to_string(n) + " word(s) and an optional backoff");
+        float prob;
+        if (!parse_float(fields[0], prob)) failed(in.line_no(), "bad probability '" + std::string(fields[0]) + "'");
         float backoff = 0.f;
-        bool has_backoff = fields.size() == static_cast<size_t>(n) + 2;
-        if (has_backoff) {
-          std::string b(fields.back());
-          backoff = std::strtof(b.c_str(), &endp);
-          if (endp == b.c_str() || *endp != '\0') fail(path, line_no, "bad backoff '" + b + "'");
-        }
+        if (nf == static_cast<size_t>(n) + 2 && !parse_float(fields[nf - 1], backoff))
+          failed(in.line_no(), "bad backoff '" + std::string(fields[nf - 1]) + "'");
         if (n == 1) {
-          WordId id = add_word(std::string(fields[1]));
-          NgramEntry& e = unigrams_[id];
+          WordId id = add_word(fields[1]);
+          Unigram& e = uni_own_[id];
           e.prob = prob;
           e.backoff = backoff;
-          e.extends = backoff != 0.f;
+          e.flags = (e.flags & kUniListed) | (backoff != 0.f ? kUniExtends : 0);
           // pyctcdecode keeps a unigram when the stripped line splits into exactly 3 tab fields.
-          size_t tabs = std::count(t.begin(), t.end(), '\t');
-          if (tabs == 2 && id != kUnk) listed_[id] = true;
+          if (id != kUnk && std::count(t.begin(), t.end(), '\t') == 2) e.flags |= kUniListed;
           if (fields[1] == "<s>") bos_ = id;
           if (fields[1] == "</s>") eos_ = id;
           continue;
         }
-        ids.clear();
-        bool known = true;
-        for (int k = 1; k <= n; ++k) {
-          auto it = vocab_.find(std::string(fields[k]));
-          if (it == vocab_.end()) {
-            known = false;
-            break;
+        // Sorted files repeat words from one line to the next: reuse their ids, and skip
+        // marking a context the previous line marked already.
+        Pending& p = ring[(ring_head + ring_size) % kDepth];
+        p.n = n;
+        p.line = in.line_no();
+        p.prob = prob;
+        p.backoff = backoff;
+        p.same_context = prev_n == n;
+        for (int k = 0; k < n; ++k) {
+          const std::string_view f = fields[k + 1];
+          if (prev_n == n && f == prev_words[k]) {
+            p.ids[k] = prev_ids[k];
+            continue;
           }
-          ids.push_back(it->second);
+          if (k < n - 1) p.same_context = false;
+          WordId id = find_word(f);
+          if (id == kNone) failed(in.line_no(), "n-gram uses a word that is not among the unigrams");
+          p.ids[k] = prev_ids[k] = id;
+          prev_words[k].assign(f.data(), f.size());
         }
-        if (!known) fail(path, line_no, "n-gram uses a word that is not among the unigrams");
-        if (n >= 3) add_missing_suffixes(ids, n);
-        uint64_t h = hash_word(ids[n - 1]);
-        for (int k = n - 2; k >= 0; --k) h = hash_extend(h, ids[k]);
-        NgramEntry* e = tables_[n].insert(h);
-        e->prob = prob;
-        e->backoff = backoff;
-        e->extends = e->extends || backoff != 0.f;
-        // Mark the context (the first n-1 words, i.e. the n-gram without its last word).
-        if (n == 2) {
-          unigrams_[ids[0]].extends = true;
-        } else {
-          uint64_t hc = hash_word(ids[n - 2]);
-          for (int k = n - 3; k >= 0; --k) hc = hash_extend(hc, ids[k]);
-          NgramEntry* c = tables_[n - 1].find_mut(hc);
-          if (c == nullptr)
-            fail(path, line_no, "the context of this " + std::to_string(n) + "-gram is not among the " +
-                                    std::to_string(n - 1) + "-grams (KenLM refuses such files too)");
-          c->extends = true;
+        prev_n = n;
+        // The hashes of the n-gram's suffixes (the last one is the n-gram itself) and of its
+        // context. Their slots are prefetched here and used kDepth lines later, so the
+        // cache misses of several lines overlap.
+        p.suffix[1] = hash_word(p.ids[n - 1]);
+        for (int m = 2; m <= n; ++m) {
+          p.suffix[m] = hash_extend(p.suffix[m - 1], p.ids[n - m]);
+          prefetch(m, p.suffix[m]);
         }
+        p.context = 0;
+        if (n >= 3 && !p.same_context) {
+          p.context = hash_word(p.ids[n - 2]);
+          for (int k = n - 3; k >= 0; --k) p.context = hash_extend(p.context, p.ids[k]);
+          prefetch(n - 1, p.context);
+        }
+        if (++ring_size == kDepth) pop();
       }
+      drain();
     }
     if (bos_ == kUnk) bos_ = add_word("<s>");
     if (eos_ == kUnk) eos_ = add_word("</s>");
     // pyctcdecode refuses a file without a single 3-field unigram line; we treat every word as known.
-    if (std::find(listed_.begin() + 1, listed_.end(), true) == listed_.end())
-      std::fill(listed_.begin() + 1, listed_.end(), true);
-    for (WordId id = 1; id < words_.size(); ++id)
-      if (listed_[id]) listed_sorted_.push_back(words_[id]);
-    std::sort(listed_sorted_.begin(), listed_sorted_.end());
+    bool any = false;
+    for (WordId id = 1; id < uni_own_.size(); ++id) any = any || (uni_own_[id].flags & kUniListed) != 0;
+    if (!any)
+      for (WordId id = 1; id < uni_own_.size(); ++id) uni_own_[id].flags |= kUniListed;
+    auto by_word = [&](uint32_t a, uint32_t b) { return word(a) < word(b); };
+    for (WordId id = 1; id < uni_own_.size(); ++id) {
+      if (uni_own_[id].flags & kUniListed) listed_own_.push_back(id);
+      if (is_word(id)) all_own_.push_back(id);
+    }
+    std::sort(listed_own_.begin(), listed_own_.end(), by_word);
+    std::sort(all_own_.begin(), all_own_.end(), by_word);
+    refresh_views();
+    listed_sorted_ = listed_own_.data();
+    n_listed_ = listed_own_.size();
+    all_sorted_ = all_own_.data();
+    n_all_ = all_own_.size();
   }
 
+  std::string path_;
   int order_ = 0;
   std::vector<size_t> counts_;
-  std::unordered_map<std::string, WordId> vocab_;
-  std::vector<std::string> words_;
-  std::vector<NgramEntry> unigrams_;
-  std::vector<bool> listed_;
-  std::vector<std::string> listed_sorted_;
-  std::vector<std::string> all_sorted_;
-  std::vector<NgramTable> tables_;
   WordId bos_ = kUnk, eos_ = kUnk;
+  // views (into the mapping, or into the owned storage below)
+  const Unigram* uni_ = nullptr;
+  uint64_t vocab_size_ = 0;
+  const uint64_t* off_ = nullptr;
+  const char* blob_ = nullptr;
+  uint64_t blob_size_ = 0;
+  const uint64_t* vslots_ = nullptr;
+  uint64_t vcap_ = 0;
+  const uint32_t* listed_sorted_ = nullptr;
+  uint64_t n_listed_ = 0;
+  const uint32_t* all_sorted_ = nullptr;
+  uint64_t n_all_ = 0;
+  TableView tables_[kMaxOrder + 1];
+  uint64_t size_[kMaxOrder + 1] = {};
+  // a binary file, mapped
+  Mapping map_;
+  // a model read from ARPA text
+  std::vector<Unigram> uni_own_;
+  std::vector<uint64_t> off_own_;
+  std::string blob_own_;
+  std::vector<uint64_t> vslots_own_;
+  std::vector<uint32_t> listed_own_, all_own_;
+  Mapping own_[kMaxOrder + 1];
 };
 
 }  // namespace ckit
