@@ -43,8 +43,14 @@ def user_cache_dir() -> Path:
 
 
 def _writable(folder: Path) -> bool:
-    """Whether a file can be created in ``folder`` (tried, since permission bits lie for root)."""
+    """Whether a file can be created in ``folder`` (tried, since permission bits lie for root).
+
+    A folder without any write permission bit (``r-x``: data marked read-only) counts as not
+    writable even for root, who could still write into it.
+    """
     try:
+        if folder.stat().st_mode & 0o222 == 0:
+            return False
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".ctcdecode-kit-probe-"):
             return True
     except OSError:
