@@ -6,7 +6,9 @@ about 200 MB (numpy and the kit), the ratio is taken on the peak above the RSS t
 had after its imports, just before the load. Before a cold ARPA load, any binary cache beside the ARPA
 (``<arpa>.ckbin``) is removed. The binary is written with ``ArpaLM.save_binary`` into a
 temporary folder and opened in a fresh process: open time and the RSS added by opening.
-``--queries N`` also compares N sampled sentences' scores, native binary vs KenLM.
+Two processes then map the binary and read all of it: their Rss, Pss and private memory
+show the pages are shared. ``--queries N`` also compares N sampled word scores, native
+binary vs KenLM.
 
 Make the LM first (``benchmarks/make_big_lm.py``), then:
 
@@ -90,6 +92,46 @@ def _run(kind: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+_SHARE = r"""
+import sys
+from ctcdecode_kit.lm import ArpaLM
+lm = ArpaLM(sys.argv[1])
+lm.verify()  # reads every page of the mapping
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def _memory(pid: int, binary: Path) -> dict[str, float]:
+    """Rss, Pss and private memory (MB) of the process's mapping of ``binary`` (/proc/PID/smaps)."""
+    out = {"Rss": 0.0, "Pss": 0.0, "Private_Clean": 0.0, "Private_Dirty": 0.0}
+    inside = False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if head and "-" in head[0] and ":" not in head[0]:  # a mapping's first line
+                inside = line.rstrip().endswith(str(binary))
+            elif inside and head and head[0].rstrip(":") in out:
+                out[head[0].rstrip(":")] += int(head[1]) / 1024
+    return out
+
+
+def _shared_pages(binary: Path) -> list[dict[str, float]]:
+    """Two processes that map the same binary and read all of it: their Rss, Pss and private MB."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _SHARE, str(binary)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        for p in procs:
+            if p.stdout.readline().strip() != "ready":
+                raise SystemExit("a page-sharing process failed")
+        return [_memory(p.pid, binary) for p in procs]
+    finally:
+        for p in procs:
+            p.communicate("")
+
+
 def _ngrams(arpa: Path) -> int:
     total = 0
     with arpa.open(encoding="utf-8") as f:
@@ -113,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     size = arpa.stat().st_size
     print(f"{arpa}: {n:,} n-grams, {size / 1e6:.0f} MB")
     idle = _run("idle", str(arpa))
-    print(f"idle python + imports: RSS {idle['peak_mb']:.0f} MB")
+    print(f"idle python (no imports): RSS {idle['peak_mb']:.0f} MB")
     rows = []
     ken = _run("kenlm", str(arpa))
     rows.append(("kenlm.Model(arpa)", ken))
@@ -127,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         opened = _run("native", str(binary))
         rows.append(("native ArpaLM(binary)", opened))
         bsize = binary.stat().st_size
+        shared = _shared_pages(binary)
         check = None
         if args.queries:
             out = subprocess.run(
@@ -139,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| | load time | peak RSS of the process | peak RSS above the imports | RSS kept after the load |")
     print("|---|---|---|---|---|")
     for name, r in rows:
-        model_peak = r["peak_mb"] - r["rss_before_mb"]
+        model_peak = max(0.0, r["peak_mb"] - r["rss_before_mb"])
         ratio_t = f" ({r['seconds'] / ken['seconds']:.2f}x)" if r is not ken else ""
         ratio_m = f" ({model_peak / (ken['peak_mb'] - ken['rss_before_mb']):.2f}x)" if r is not ken else ""
         print(
@@ -152,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{opened['rss_after_mb'] - opened['rss_before_mb']:.1f} MB = "
         f"{100 * (opened['rss_after_mb'] - opened['rss_before_mb']) * 2**20 / bsize:.1f} % of the file"
     )
+    print("\ntwo processes mapping the binary, each after reading all of it (verify()); their mapping of the file:")
+    for i, m in enumerate(shared, 1):
+        private = m["Private_Clean"] + m["Private_Dirty"]
+        print(f"  process {i}: Rss {m['Rss']:,.0f} MB, Pss {m['Pss']:,.0f} MB, private {private:,.0f} MB")
+    print(f"  sum of Pss {sum(m['Pss'] for m in shared):,.0f} MB for a {bsize / 2**20:,.0f} MiB file: one copy, shared")
     if check is not None:
         print(f"scores vs KenLM: {check['mismatches']} of {check['queries']:,} sampled word scores differ")
     return 0
