@@ -212,3 +212,147 @@ def test_sentence_markers_in_the_text_are_refused_with_the_line(tmp_path):
 def test_a_missing_text_file_is_refused(tmp_path):
     with pytest.raises(MissingFileError):
         build_arpa(tmp_path / "missing.txt", tmp_path / "x.arpa")
+
+
+# --- the streaming numpy engine against the reference (the former pure-Python Counter implementation) ---
+
+
+def reference_build_arpa(lines: list[str], order: int, prune: bool, fallback=(0.5, 1.0, 1.5)) -> str:
+    """The ARPA text the former Counter-based build_arpa wrote (kept here only as a reference)."""
+    from collections import Counter, defaultdict
+
+    ids = {"<unk>": 0, "<s>": 1, "</s>": 2}
+    sentences = []
+    for line in lines:
+        tokens = line.split()
+        if tokens:
+            sentences.append([1] + [ids.setdefault(t, len(ids)) for t in tokens] + [2])
+    counts = [Counter() for _ in range(order + 1)]
+    for s in sentences:
+        for i in range(1, len(s)):
+            start = i - order + 1
+            (counts[order] if start >= 0 else counts[i + 1])[tuple(s[max(start, 0) : i + 1])] += 1
+    for n in range(order - 1, 0, -1):
+        for gram in counts[n + 1]:
+            counts[n][gram[1:]] += 1
+
+    def discounts_of(values):
+        t = Counter(v for v in values if v <= 4)
+        if min(t[1], t[2], t[3], t[4]) == 0:
+            return fallback
+        y = t[1] / (t[1] + 2 * t[2])
+        d = (1 - 2 * y * t[2] / t[1], 2 - 3 * y * t[3] / t[2], 3 - 4 * y * t[4] / t[3])
+        return d if all(0 < dk < k for k, dk in enumerate(d, start=1)) else fallback
+
+    probs = [{} for _ in range(order + 1)]
+    gammas = [{} for _ in range(order + 1)]
+    for n in range(1, order + 1):
+        d1, d2, d3 = discounts_of(counts[n].values())
+        table = (0.0, d1, d2, d3)
+        totals = defaultdict(lambda: [0.0, 0.0])
+        for gram, c in counts[n].items():
+            totals[gram[:-1]][0] += c
+            totals[gram[:-1]][1] += table[min(c, 3)]
+        gammas[n] = {h: mass / total for h, (total, mass) in totals.items()}
+        for gram, c in counts[n].items():
+            h = gram[:-1]
+            lower = gammas[1][()] / (len(ids) - 1) if n == 1 else gammas[n][h] * probs[n - 1][gram[1:]]
+            probs[n][gram] = (c - table[min(c, 3)]) / totals[h][0] + lower
+        if n == 1:
+            probs[1].setdefault((0,), gammas[1][()] / (len(ids) - 1))
+    kept = [None] * (order + 1)
+    needed = set()
+    for n in range(order, 1, -1):
+        if prune:
+            kept[n] = {g for g, c in counts[n].items() if c > 1} | needed
+            needed = {g[:-1] for g in kept[n]} | {g[1:] for g in kept[n]}
+    backoffs = [{} for _ in range(order + 1)]
+    for n in range(2, order + 1):
+        if kept[n] is None:
+            backoffs[n - 1].update(gammas[n])
+            continue
+        seen = defaultdict(lambda: [0.0, 0.0, 0])
+        for gram in kept[n]:
+            seen[gram[:-1]][0] += probs[n][gram]
+            seen[gram[:-1]][1] += probs[n - 1][gram[1:]]
+            seen[gram[:-1]][2] += 1
+        full = Counter(g[:-1] for g in probs[n])
+        for h, (high, low, k) in seen.items():
+            backoffs[n - 1][h] = gammas[n][h] if k == full[h] else max(1 - high, 0.0) / max(1 - low, 1e-300)
+        for h in gammas[n]:
+            backoffs[n - 1].setdefault(h, 1.0)
+
+    def fmt(v):
+        return f"{v:.7f}".rstrip("0").rstrip(".") if v != 0 else "0"
+
+    vocab = sorted(ids, key=ids.get)
+    text = "\\data\\\n"
+    sections = []
+    for n in range(1, order + 1):
+        grams = probs[n] if kept[n] is None else {g: probs[n][g] for g in kept[n]}
+        rows = []
+        for gram, p in list(grams.items()) + ([((1,), None)] if n == 1 else []):
+            words = " ".join(vocab[i] for i in gram)
+            line = f"{fmt(math.log10(p)) if p is not None else '-99'}\t{words}"
+            if n < order and gram in backoffs[n]:
+                w = backoffs[n][gram]
+                line += "\t" + fmt(math.log10(w) if w > 0 else -99.0)
+            rows.append((words, line))
+        sections.append([line for _, line in sorted(rows)])
+    text += "".join(f"ngram {n}={len(rows)}\n" for n, rows in enumerate(sections, start=1))
+    for n, rows in enumerate(sections, start=1):
+        text += f"\n\\{n}-grams:\n" + "\n".join(rows) + "\n"
+    return text + "\n\\end\\\n"
+
+
+def zipf_corpus(sentences: int, vocabulary: int, seed: int, extra: tuple[str, ...] = ()) -> list[str]:
+    """Seeded Zipfian sentences of 0 to 25 words (blank lines included), plus tricky words."""
+    import random
+
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(vocabulary)] + ["a", "a'", "a-b", "ab", "é", "<unk>", *extra]
+    weights = [1 / (i + 1) for i in range(len(words))]
+    return [" ".join(rng.choices(words, weights, k=rng.randint(0, 25))) for _ in range(sentences)]
+
+
+ENGINE_CASES = {
+    "synthetic-order3": (synthetic_corpus(1500), 3),
+    "zipf-order4": (zipf_corpus(3000, 800, 1), 4),
+    "zipf-order6-small-vocabulary": (zipf_corpus(800, 40, 2), 6),
+    "sentences-shorter-than-the-order": (["a", "b c", "a"], 5),
+    "control-characters-in-words": (["a\x01b c", "a c", "a\x01 c", "a b c d", "a\x01b a\x01b c"] * 3, 3),
+}
+
+
+@pytest.mark.parametrize("prune", [False, True], ids=["full", "pruned"])
+@pytest.mark.parametrize("case", list(ENGINE_CASES))
+def test_output_is_byte_identical_to_the_reference_implementation(tmp_path, case, prune):
+    lines, order = ENGINE_CASES[case]
+    stats = build_arpa(lines, tmp_path / "lm.arpa", order=order, prune_singletons=prune)
+    assert stats.path.read_text(encoding="utf-8") == reference_build_arpa(lines, order, prune)
+
+
+def test_many_small_chunks_give_the_same_file_as_one(tmp_path, monkeypatch):
+    from ctcdecode_kit.lm import build as build_module
+    from ctcdecode_kit.lm import build_counts
+
+    lines = zipf_corpus(2000, 300, 3)
+    whole = build_arpa(lines, tmp_path / "whole.arpa", order=4).path.read_bytes()
+    monkeypatch.setattr(build_counts, "CHUNK_TOKENS", 101)  # ~300 chunks, each merged into the tables
+    monkeypatch.setattr(build_module, "_WRITE_ROWS", 97)
+    chunked = build_arpa(lines, tmp_path / "chunked.arpa", order=4).path.read_bytes()
+    assert chunked == whole
+
+
+def test_progress_reports_reading_counting_and_writing(tmp_path):
+    calls: list[tuple[str, int, int]] = []
+    build_arpa(synthetic_corpus(200), tmp_path / "lm.arpa", order=3, progress=lambda *a: calls.append(a))
+    stages = list(dict.fromkeys(stage for stage, _, _ in calls))
+    assert stages == ["reading text", "counting 2-grams", "counting 3-grams", "writing ARPA"]
+    last = {stage: (done, total) for stage, done, total in calls}
+    assert all(done == total > 0 for done, total in last.values())
+
+
+def test_a_progress_that_is_not_callable_is_refused(tmp_path):
+    with pytest.raises(InputError, match="progress must be a callable"):
+        build_arpa(["a b"], tmp_path / "x.arpa", progress="yes")
