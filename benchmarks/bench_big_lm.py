@@ -14,6 +14,9 @@ Make the LM first (``benchmarks/make_big_lm.py``), then:
 
     .venv/bin/python benchmarks/make_big_lm.py /tmp/biglm
     .venv/bin/python benchmarks/bench_big_lm.py /tmp/biglm/big4.arpa --queries 100000
+
+    gzip -k /tmp/biglm/big4.arpa; xz -k -1 -T2 /tmp/biglm/big4.arpa    # compressed copies, timed with --also
+    .venv/bin/python benchmarks/bench_big_lm.py /tmp/biglm/big4.arpa --also /tmp/biglm/big4.arpa.gz /tmp/biglm/big4.arpa.xz
 """
 
 from __future__ import annotations
@@ -147,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("arpa", type=Path, help="the ARPA file (e.g. from make_big_lm.py)")
     parser.add_argument("--queries", type=int, default=0, help="also compare this many sampled word scores with KenLM")
+    parser.add_argument(
+        "--also", type=Path, nargs="*", default=[], help="more ARPA files to time cold (e.g. the .arpa.gz / .arpa.xz of the same LM)"
+    )
     args = parser.parse_args(argv)
     arpa = args.arpa.resolve()
     if not arpa.is_file():
@@ -163,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     cached.unlink(missing_ok=True)
     native = _run("native", str(arpa))
     rows.append(("native ArpaLM(arpa), cold", native))
+    for extra in args.also:
+        extra = extra.resolve()
+        extra.with_name(extra.name + ".ckbin").unlink(missing_ok=True)
+        rows.append((f"native ArpaLM({extra.name}), cold", _run("native", str(extra))))
+        try:
+            rows.append((f"kenlm.Model({extra.name})", _run("kenlm", str(extra))))
+        except SystemExit as exc:
+            print(f"kenlm cannot load {extra.name}: {str(exc).splitlines()[-1]}")
     with tempfile.TemporaryDirectory() as tmp:
         binary = Path(tmp) / "big.ckbin"
         _run("save", str(arpa), str(binary))

@@ -36,29 +36,52 @@ BINARY_SUFFIX = ".ckbin"
 _BINARY_HEADS = (b"CKITNGRM", b"CKITLM0", b"mmap lm ")
 
 
-def _open(path: Path):  # -> _native.NgramLM
-    """The native model of ``path``, with the C++ errors turned into the kit's."""
+def _decompressor(head: bytes):  # -> the gzip, bz2 or lzma module, or None
+    """The module that decompresses a file starting with ``head``, or None for plain text."""
+    if head.startswith(b"\x1f\x8b"):
+        import gzip
+
+        return gzip
+    if head.startswith(b"BZh"):
+        import bz2
+
+        return bz2
+    if head.startswith(b"\xfd7zXZ\x00"):
+        import lzma
+
+        return lzma
+    return None
+
+
+def _open(path: Path, head: bytes = b""):  # -> _native.NgramLM
+    """The native model of ``path`` (an ARPA file, plain or compressed, or a binary), with the C++ errors turned into the kit's."""
+    module = _decompressor(head)
     try:
-        return _native.NgramLM(str(path))
+        if module is None:
+            return _native.NgramLM(str(path))
+        with module.open(path, "rb") as stream:  # decompressed as it is parsed, never whole
+            return _native.NgramLM.from_stream(str(path), stream.readinto)
     except ValueError as exc:
         raise FileFormatError(str(exc)) from None
-    except RuntimeError as exc:  # the C++ reader could not open or read the file
-        raise MissingFileError(str(exc)) from None
+    except RuntimeError as exc:  # the C++ reader could not open or read the file, or decompressing failed
+        raise (MissingFileError if module is None else FileFormatError)(str(exc)) from None
 
 
-def _is_binary(path: Path) -> bool:
+def _head(path: Path) -> bytes:
+    """The first 8 bytes of ``path``."""
     try:
         with path.open("rb") as f:
-            head = f.read(8)
+            return f.read(8)
     except OSError as exc:
         raise MissingFileError(f"cannot read language model file {str(path)!r}: {exc.strerror}") from None
-    return head.startswith(_BINARY_HEADS)
 
 
 class ArpaLM:
     """A word n-gram LM read from an ARPA file by native code (scores equal KenLM's).
 
-    ``path`` may also be a binary file written by :meth:`save_binary`. An ARPA file's
+    ``path`` may be a plain ARPA file, one compressed with gzip, bzip2 or xz (recognised by
+    its first bytes and decompressed as it is read), or a binary file written by
+    :meth:`save_binary`. An ARPA file's
     binary is cached as ``<path>.ckbin`` beside it when that folder is writable, else under
     :func:`ctcdecode_kit.cache.user_cache_dir`, and used instead of the text while the ARPA
     file keeps its size and modification time (``binary_path`` says which file is mapped;
@@ -86,7 +109,8 @@ class ArpaLM:
         self.path = path
         self.binary_path: Path | None = None
         self._stamp = (0, 0)
-        if _is_binary(path):
+        head = _head(path)
+        if head.startswith(_BINARY_HEADS):
             self._model = _open(path)
             self.binary_path = path
             return
@@ -100,7 +124,7 @@ class ArpaLM:
                 return
             except (FileFormatError, MissingFileError):  # replaced or damaged meanwhile: rebuild it
                 pass
-        self._model = _open(path)
+        self._model = _open(path, head)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             self._model.save_binary(str(cache), *self._stamp)

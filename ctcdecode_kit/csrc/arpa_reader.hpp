@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -14,12 +15,17 @@
 
 namespace ckit {
 
+// Fills `buf` with up to `n` bytes of a stream; returns how many (0 at its end).
+using ReadChunk = std::function<size_t(char* buf, size_t n)>;
+
 class LineReader {
  public:
   explicit LineReader(const std::string& path) : path_(path), buf_(size_t{4} << 20) {
     file_ = std::fopen(path.c_str(), "rb");
     if (file_ == nullptr) throw std::runtime_error("cannot open language model file '" + path + "'");
   }
+  // Lines of a stream (a decompressor, say); `name` names it in errors.
+  LineReader(const std::string& name, ReadChunk read) : path_(name), read_(std::move(read)), buf_(size_t{4} << 20) {}
   ~LineReader() {
     if (file_ != nullptr) std::fclose(file_);
   }
@@ -49,11 +55,14 @@ class LineReader {
         begin_ = 0;
       }
       if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);  // a line longer than the buffer
-      size_t got = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
-      if (got == 0) {
-        if (std::ferror(file_)) throw std::runtime_error("reading '" + path_ + "' failed");
-        eof_ = true;
+      size_t got;
+      if (file_ != nullptr) {
+        got = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
+        if (got == 0 && std::ferror(file_)) throw std::runtime_error("reading '" + path_ + "' failed");
+      } else {
+        got = read_(buf_.data() + end_, buf_.size() - end_);
       }
+      if (got == 0) eof_ = true;
       end_ += got;
     }
   }
@@ -67,6 +76,7 @@ class LineReader {
   }
   std::string path_;
   std::FILE* file_ = nullptr;
+  ReadChunk read_;
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0, line_no_ = 0;
   bool eof_ = false;

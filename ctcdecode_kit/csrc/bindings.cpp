@@ -285,6 +285,31 @@ PYBIND11_MODULE(_native, m) {
              return new NgramLM(path);
            }),
            py::arg("path"))
+      .def_static(
+          "from_stream",
+          [](const std::string& name, py::object readinto) {
+            // `readinto(buffer)` fills a writable memoryview over the reader's own buffer and
+            // returns the byte count (0 at the end), called with the GIL held; no bytes objects.
+            // A handle, not an object: the function is destroyed without the GIL, `readinto` outlives it.
+            py::handle reader = readinto;
+            ReadChunk chunk = [reader, name](char* buf, size_t n) -> size_t {
+              py::gil_scoped_acquire gil;
+              try {
+                py::object view = py::memoryview::from_memory(buf, static_cast<py::ssize_t>(n), false);
+                py::object got = reader(view);
+                size_t count = got.is_none() ? 0 : py::cast<size_t>(got);
+                if (count > n) throw std::runtime_error("the stream's readinto() returned more than the buffer's size");
+                return count;
+              } catch (py::error_already_set& e) {
+                std::string kind = py::str(e.type().attr("__name__")), what = py::str(e.value());
+                throw std::runtime_error("reading '" + name + "' failed (" + kind + ": " + what + ")");
+              }
+            };
+            py::gil_scoped_release release;
+            return std::make_unique<NgramLM>(name, std::move(chunk));
+          },
+          py::arg("name"), py::arg("readinto"),
+          "Read ARPA text from a binary stream's readinto (a decompressing file object).")
       .def(
           "save_binary",
           [](const NgramLM& lm, const std::string& path, uint64_t source_size, int64_t source_mtime_ns) {

@@ -135,6 +135,11 @@ class NgramLM {
     else
       load_arpa(path);
   }
+  // Reads ARPA text from a stream (a decompressor, say); `name` names it in errors.
+  NgramLM(const std::string& name, ReadChunk read) : path_(name) {
+    LineReader in(name, std::move(read));
+    load_arpa(in);
+  }
   NgramLM(const NgramLM&) = delete;
   NgramLM& operator=(const NgramLM&) = delete;
 
@@ -568,6 +573,9 @@ class NgramLM {
 
   void load_arpa(const std::string& path) {
     LineReader in(path);
+    load_arpa(in);
+  }
+  void load_arpa(LineReader& in) {
     std::string_view line;
     bool seen_data = false;
     while (in.next(line)) {

@@ -205,3 +205,26 @@ def test_a_stale_or_broken_cache_file_is_replaced(tmp_path):
     again = ArpaLM(arpa)
     assert again.binary_path == cached and cached.stat().st_size > 200
     assert again.log10_scores(["looking"]) == expected
+
+
+@pytest.mark.parametrize("module_name, suffix", [("gzip", ".gz"), ("bz2", ".bz2"), ("lzma", ".xz")])
+def test_a_compressed_arpa_is_read_directly_and_cached(module_name, suffix, tmp_path):
+    module = __import__(module_name)
+    arpa, plain = _built(tmp_path, "librispeech-lm/3-gram.pruned.arpa")
+    packed = tmp_path / f"lm.arpa{suffix}"
+    with module.open(packed, "wb") as f:
+        f.write(arpa.read_bytes())
+    lm = ArpaLM(packed)
+    assert lm.binary_path == tmp_path / f"lm.arpa{suffix}.ckbin"
+    sentence = "the cat sat on a mat zzqx of the".split()
+    assert lm.log10_scores(sentence) == plain.log10_scores(sentence)
+    assert lm.listed_unigrams() == plain.listed_unigrams()
+
+
+def test_a_truncated_compressed_arpa_is_refused_naming_the_file(tmp_path):
+    import gzip
+
+    bad = tmp_path / "cut.arpa.gz"
+    bad.write_bytes(gzip.compress(shared_path("kenlm/test.arpa").read_bytes())[:400])
+    with pytest.raises(FileFormatError, match=r"cut\.arpa\.gz.*(ended before|ends inside)"):
+        ArpaLM(bad)
