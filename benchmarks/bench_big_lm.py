@@ -6,6 +6,7 @@ about 200 MB (numpy and the kit), the ratio is taken on the peak above the RSS t
 had after its imports, just before the load. Before a cold ARPA load, any binary cache beside the ARPA
 (``<arpa>.ckbin``) is removed. The binary is written with ``ArpaLM.save_binary`` into a
 temporary folder and opened in a fresh process: open time and the RSS added by opening.
+``--decode N`` times decoding the noisy benchmark batch with the small and the big LM.
 Two processes then map the binary and read all of it: their Rss, Pss and private memory
 show the pages are shared. ``--queries N`` also compares N sampled word scores, native
 binary vs KenLM.
@@ -135,6 +136,37 @@ def _shared_pages(binary: Path) -> list[dict[str, float]]:
             p.communicate("")
 
 
+def _decode_speed(arpa: Path, count: int, width: int) -> list[tuple[str, float]]:
+    """ms/utt of native with the small and the big LM and of pyctcdecode + KenLM with the big LM."""
+    import logging
+    import time
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_decoders import ALPHA, BETA, LM_PATH, labels_for, load_inputs  # the noisy benchmark batch
+    from pyctcdecode import build_ctcdecoder
+
+    from ctcdecode_kit import build_decoder
+
+    vocab, log_probs, _ = load_inputs(count, 3.0, 0)
+
+    def per_utt(decode) -> float:
+        for lp in log_probs:  # warm-up pass: the mapped binary's pages come in on first use
+            decode(lp)
+        t0 = time.perf_counter()
+        for lp in log_probs:
+            decode(lp)
+        return (time.perf_counter() - t0) * 1e3 / len(log_probs)
+
+    rows = []
+    for name, lm in (("native, small LM (3-gram.pruned)", LM_PATH), (f"native, big LM ({arpa.name})", arpa)):
+        decoder = build_decoder("native", vocab, beam_width=width, lm=str(lm), alpha=ALPHA, beta=BETA, num_workers=1, lm_rules="pyctcdecode")
+        rows.append((name, per_utt(lambda lp, d=decoder: d.decode(lp))))
+    logging.getLogger("pyctcdecode").setLevel(logging.ERROR)
+    pyc = build_ctcdecoder(labels_for(vocab, "lower"), kenlm_model_path=str(arpa), alpha=ALPHA, beta=BETA)
+    rows.append((f"pyctcdecode + KenLM, big LM ({arpa.name})", per_utt(lambda lp: pyc.decode_beams(lp, beam_width=width))))
+    return rows
+
+
 def _ngrams(arpa: Path) -> int:
     total = 0
     with arpa.open(encoding="utf-8") as f:
@@ -150,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("arpa", type=Path, help="the ARPA file (e.g. from make_big_lm.py)")
     parser.add_argument("--queries", type=int, default=0, help="also compare this many sampled word scores with KenLM")
+    parser.add_argument(
+        "--decode", type=int, default=0, metavar="N", help="also time decoding N noisy utterances (width 100) with the big LM"
+    )
     parser.add_argument(
         "--also", type=Path, nargs="*", default=[], help="more ARPA files to time cold (e.g. the .arpa.gz / .arpa.xz of the same LM)"
     )
@@ -216,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  sum of Pss {sum(m['Pss'] for m in shared):,.0f} MB for a {bsize / 2**20:,.0f} MiB file: one copy, shared")
     if check is not None:
         print(f"scores vs KenLM: {check['mismatches']} of {check['queries']:,} sampled word scores differ")
+    if args.decode:
+        speeds = _decode_speed(arpa, args.decode, 100)
+        print(f"\ndecoding {args.decode} noisy utterances (bench_decoders' batch, width 100, lm_rules='pyctcdecode'; second pass):")
+        for name, ms in speeds:
+            print(f"  {name}: {ms:.2f} ms/utt")
+        print(f"  pyctcdecode / native with the big LM: {speeds[2][1] / speeds[1][1]:.1f}x")
     return 0
 
 
