@@ -228,3 +228,40 @@ def test_a_truncated_compressed_arpa_is_refused_naming_the_file(tmp_path):
     bad.write_bytes(gzip.compress(shared_path("kenlm/test.arpa").read_bytes())[:400])
     with pytest.raises(FileFormatError, match=r"cut\.arpa\.gz.*(ended before|ends inside)"):
         ArpaLM(bad)
+
+
+def _pruned_arpa(missing_suffixes: int, other_bigrams: int) -> str:
+    """A 3-gram whose trigrams "a b cI" lack their suffix "b cI" (KenLM adds those as blanks)."""
+    uni = ["<unk>\t0", "<s>\t-0.5", "</s>\t0", "a\t-0.3", "b\t-0.2"]
+    uni += [f"c{i}" for i in range(missing_suffixes)] + [f"d{j}" for j in range(other_bigrams)]
+    bi = ["a b\t-0.1"] + [f"a d{j}" for j in range(other_bigrams)]
+    tri = [f"a b c{i}" for i in range(missing_suffixes)]
+    out = ["\\data\\", f"ngram 1={len(uni)}", f"ngram 2={len(bi)}", f"ngram 3={len(tri)}", "", "\\1-grams:"]
+    out += [f"-{1 + i / 100:.2f}\t{u}" for i, u in enumerate(uni)]
+    out += ["", "\\2-grams:"] + [f"-{0.4 + i / 100:.2f}\t{b}" for i, b in enumerate(bi)]
+    out += ["", "\\3-grams:"] + [f"-{0.2 + i / 100:.2f}\t{t}" for i, t in enumerate(tri)]
+    return "\n".join([*out, "", "\\end\\", ""])
+
+
+def test_missing_suffixes_beyond_the_headers_room_grow_the_table_and_score_as_kenlm(tmp_path):
+    kenlm = require_module("kenlm", install="pip install 'ctcdecode-kit[kenlm]'")
+    arpa = tmp_path / "pruned.arpa"
+    # 20 bigrams size the table for 28 slots; the 8 blanks need more than the 0.94 fill allowed
+    arpa.write_text(_pruned_arpa(8, 19), encoding="utf-8")
+    reference, lm = kenlm.Model(str(arpa)), ArpaLM(arpa)
+    mapped = ArpaLM(lm.binary_path)
+    for sentence in ["a b c3", "b c3", "x b c3", "a b c7 a b", "c1 a b c2", "a d3 b c1"]:
+        for bos in (True, False):
+            expected = [s for s, _, _ in reference.full_scores(sentence, bos=bos, eos=True)]
+            assert lm.log10_scores(sentence.split(), bos=bos) == expected
+            assert mapped.log10_scores(sentence.split(), bos=bos) == expected
+
+
+def test_a_unigram_only_arpa_round_trips_through_the_binary(tmp_path):
+    # (KenLM refuses unigram-only models; each word scores its unigram, <unk> for unknown words)
+    arpa = tmp_path / "uni.arpa"
+    arpa.write_text("\\data\\\nngram 1=4\n\n\\1-grams:\n-1.0\t<unk>\n-0.5\t<s>\n-0.7\t</s>\n-0.3\thello\n\n\\end\\\n")
+    mapped = ArpaLM(ArpaLM(arpa).binary_path)
+    assert mapped.order == 1 and mapped.binary_path.suffix == ".ckbin"
+    as_float32 = [float(struct.unpack("<f", struct.pack("<f", v))[0]) for v in (-0.3, -1.0, -0.3, -0.7)]
+    assert mapped.log10_scores(["hello", "zz", "hello"]) == as_float32
