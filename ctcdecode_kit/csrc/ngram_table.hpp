@@ -10,6 +10,7 @@
 // place from a read-only mapping whatever its stride.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -198,6 +199,9 @@ struct BinaryHeader {
   uint64_t reserved[8];
   uint64_t header_checksum;  // Checksum of every byte above
 };
+// The layout is the file format (tests/lm/test_ngram_binary.py edits these fields).
+static_assert(offsetof(BinaryHeader, version) == 8 && offsetof(BinaryHeader, order) == 40, "binary header layout");
+static_assert(sizeof(BinaryHeader) % 8 == 0, "binary header layout");
 constexpr char kBinaryMagic[9] = "CKITNGRM";
 constexpr uint32_t kBinaryVersion = 3;
 constexpr uint32_t kEndianMark = 0x01020304;

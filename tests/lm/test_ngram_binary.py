@@ -23,7 +23,7 @@ SHARED_ARPAS = [
     "librispeech-lm/3-gram.pruned.arpa",
 ]
 # Header offsets of the binary (ngram_table.hpp's BinaryHeader): version, then the order.
-VERSION_AT, ORDER_AT = 8, 48
+VERSION_AT, ORDER_AT = 8, 40
 
 
 @pytest.fixture(autouse=True)
