@@ -21,6 +21,25 @@ from typing import NoReturn
 
 import pytest
 
+_TEST_CACHE: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Derived caches a test run writes (LM binaries of read-only ARPAs) go to a temporary
+    folder, never to the user's ~/.cache/ctcdecode_kit; subprocesses inherit it."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="ctcdecode-kit-test-cache-")
+    _TEST_CACHE.append(folder)
+    os.environ["XDG_CACHE_HOME"] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    for folder in _TEST_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 CI_VALUES = ("1", "true", "yes")

@@ -151,7 +151,6 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     throw py::value_error("pruning thresholds must not be NaN");
   if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
   if (lm != nullptr && !py_lm.is_none()) throw py::value_error("pass either a native LM or a Python LM, not both");
-  if (lm != nullptr && opts.kit_lm_rules) const_cast<NgramLM*>(lm)->index_all_unigrams();  // GIL held: no race
 
   std::vector<Job> jobs;
   jobs.reserve(arrays.size());

@@ -90,10 +90,9 @@ def _native_twin(lm: Any) -> ArpaLM | None:
 
 
 def _kenlm_only(path: Path) -> bool:
-    """Whether only KenLM reads ``path``: a KenLM binary or a compressed ARPA file."""
+    """Whether only KenLM reads ``path``: a KenLM binary (``build_binary`` output)."""
     with open(path, "rb") as f:
-        head = f.read(8)
-    return head == b"mmap lm " or head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00"
+        return f.read(8) == b"mmap lm "
 
 
 class NativeDecoder(DecoderBase):
@@ -106,9 +105,9 @@ class NativeDecoder(DecoderBase):
             :class:`ArpaLM`, or any :class:`ctcdecode_kit.lm.LanguageModel` (``begin`` /
             ``score`` / ``end``, natural logs), called back with the GIL held. A
             :class:`ctcdecode_kit.lm.KenLM` over a plain ARPA file is read natively instead
-            (same scores, no callbacks). A KenLM binary file (``build_binary``) or a
-            compressed ARPA file is loaded as :class:`ctcdecode_kit.lm.KenLM` (needs the
-            ``kenlm`` package) and called back: same answers, but every new (state, word)
+            (same scores, no callbacks); gzip, bzip2 and xz ARPA files are read natively too.
+            A KenLM binary file (``build_binary``) is loaded as :class:`ctcdecode_kit.lm.KenLM`
+            (needs the ``kenlm`` package) and called back: same answers, but every new (state, word)
             pair costs a Python call (measured against the same LM as a native ARPA by
             benchmarks/bench_kenlm_binary.py; numbers in benchmarks/RESULTS.md).
         alpha: LM weight; beta: bonus per word; unk_score_offset: log10 offset for a word
@@ -211,8 +210,6 @@ class NativeDecoder(DecoderBase):
         options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
         options.kit_lm_rules = lm_rules == "kit" or force_kit_rules
         options.pyctcdecode_quirks = lm_rules == "pyctcdecode"
-        if options.kit_lm_rules and self._native_lm is not None:
-            self._native_lm._model.index_all_unigrams()  # once, here, rather than in the first decode
         self.lm_rules = lm_rules
         self._options = options  # read-only after construction (the C++ side copies it per call)
         self._config: dict[str, Any] = {
@@ -238,7 +235,7 @@ class NativeDecoder(DecoderBase):
 
             path = Path(lm)  # loaded once per process (ctcdecode_kit.lm.clear_cache empties the cache)
             if path.is_file() and _kenlm_only(path):
-                lm = load_lm(path, "kenlm", case=lm_case)  # a KenLM binary or a compressed ARPA: we call back
+                lm = load_lm(path, "kenlm", case=lm_case)  # a KenLM binary: KenLM reads it, we call back
             else:
                 lm = load_lm(path, "native")
         if isinstance(lm, ArpaLM):
