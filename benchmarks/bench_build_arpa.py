@@ -24,14 +24,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import make_big_lm  # noqa: E402  (the corpus generator shared with the big-LM benchmark)
+import make_big_lm
 
 CHILD = r"""
 import importlib.util, json, resource, sys, time

@@ -63,7 +63,14 @@ import numpy as np
 
 from ctcdecode_kit.errors import InputError
 
-from .build_counts import Estimate, NgramTables, Progress, count_ngrams, encode_corpus, estimate, ngram_words
+from .build_counts import (
+    Estimate,
+    NgramTables,
+    Progress,
+    count_ngrams,
+    encode_corpus,
+    ngram_words,
+)
 from .casing import apply_case, check_case
 
 __all__ = ["MAX_ORDER", "MIN_ORDER", "ArpaStats", "build_arpa", "normalize_line"]
@@ -213,7 +220,7 @@ def build_arpa(
         rank = np.empty(len(vocab), dtype=np.int64)
         rank[by_text] = np.arange(len(vocab))
         tables = count_ngrams(corpus, order, rank, folder, progress)
-    est = estimate(tables, order, rank, lambda counts: _discounts(counts, fallback), prune_singletons)
+    est = Estimate(tables, order, rank, lambda counts: _discounts(counts, fallback), prune_singletons)
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     written = _write(output, vocab, int(rank[_BOS]), tables, est, order, progress)
@@ -233,16 +240,63 @@ def _fmt(value: float) -> str:
     return f"{value:.7f}".rstrip("0").rstrip(".") if value != 0 else "0"
 
 
+_POWERS = 10 ** np.arange(7, dtype=np.int64)
+
+
+def _format_many(values: np.ndarray) -> list[str]:
+    """``_fmt`` of every value: vectorised with integers where that is provably the same
+    (|v| < 1000 and v * 1e7 not within 1e-3 of a rounding tie), ``_fmt`` for the rest.
+
+    Example:
+        >>> _format_many(np.array([-1.25, 0.0, -1e-9, -99.0, 3.000000049, 2.5e-8]))
+        ['-1.25', '0', '-0', '-99', '3', '0']
+    """
+    scaled = values * 1e7
+    fraction = scaled - np.floor(scaled)
+    exact = (np.abs(values) < 1000) & (np.abs(fraction - 0.5) > 1e-3)
+    magnitude = np.abs(np.rint(np.where(exact, scaled, 0.0))).astype(np.int64)
+    whole, part = np.divmod(magnitude, 10**7)
+    int_digits = 1 + (whole >= 10) + (whole >= 100)
+    zeros = np.zeros(len(values), dtype=np.int64)  # trailing zeros of the 7 decimals
+    for k in range(1, 7):
+        zeros += (part % _POWERS[k] == 0) & (part != 0)
+    decimals = np.where(part == 0, 0, 7 - zeros)
+    chars = np.zeros((len(values), 12), dtype=np.uint32)
+    rows = np.arange(len(values))
+    col = (values < 0).astype(np.int64)
+    chars[rows[values < 0], 0] = ord("-")
+    for d in range(3):
+        sel = int_digits > d
+        power = 10 ** (int_digits[sel] - 1 - d)
+        chars[rows[sel], col[sel] + d] = ord("0") + (whole[sel] // power) % 10
+    col = col + int_digits
+    sel = decimals > 0
+    chars[rows[sel], col[sel]] = ord(".")
+    for d in range(7):
+        sel = decimals > d
+        chars[rows[sel], col[sel] + 1 + d] = ord("0") + (part[sel] // _POWERS[6 - d]) % 10
+    text = chars.view("<U12").ravel().tolist()
+    for i in np.flatnonzero(~exact).tolist():
+        text[i] = _fmt(float(values[i]))
+    return text
+
+
 def _log10_backoff(weight: float) -> float:
     return math.log10(weight) if weight > 0 else _IMPOSSIBLE
 
 
-_WRITE_ROWS = 1 << 18  # rows formatted per batch while writing
+_WRITE_ROWS = 1 << 16  # rows formatted per batch while writing
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def _lines(
-    vocab: np.ndarray, bos: int, tables: NgramTables, est: Estimate, n: int, order: int, rows: np.ndarray
+    vocab: np.ndarray,
+    bos: int,
+    tables: NgramTables,
+    n: int,
+    probs: np.ndarray,
+    backoffs: np.ndarray | None,
+    rows: np.ndarray,
 ) -> tuple[list[str], list[str]]:
     """The ARPA lines of the given rows of order ``n`` (and their n-gram texts)."""
     words = ngram_words(tables, n, rows)
@@ -250,14 +304,18 @@ def _lines(
         texts = vocab[rows].tolist()
     else:
         texts = [" ".join(t) for t in zip(*(vocab[w].tolist() for w in words))]
-    logs = list(map(math.log10, est.probs[n][rows].tolist()))
+    logs = np.array(list(map(math.log10, probs[rows].tolist())))
     if n == 1:
-        logs = [_IMPOSSIBLE if r == bos else v for r, v in zip(rows.tolist(), logs)]
-    prob_text = [f"{v:.7f}".rstrip("0").rstrip(".") if v != 0 else "0" for v in logs]
-    if n < order:
-        backoffs = est.backoffs[n][rows].tolist()
-        tails = ["" if w != w else "\t" + _fmt(_log10_backoff(w)) for w in backoffs]  # w != w: NaN, no backoff
-        lines = [f"{p}\t{t}{b}" for p, t, b in zip(prob_text, texts, tails)]
+        logs[rows == bos] = _IMPOSSIBLE
+    prob_text = _format_many(logs)
+    if backoffs is not None:
+        weights = backoffs[rows]
+        has = ~np.isnan(weights)  # NaN: the n-gram is no context, no backoff written
+        tails = np.full(len(rows), "", dtype=object)
+        if has.any():
+            logs = np.array([math.log10(w) if w > 0 else _IMPOSSIBLE for w in weights[has].tolist()])
+            tails[has] = ["\t" + b for b in _format_many(logs)]
+        lines = [f"{p}\t{t}{b}" for p, t, b in zip(prob_text, texts, tails.tolist())]
     else:
         lines = [f"{p}\t{t}" for p, t in zip(prob_text, texts)]
     return lines, texts
@@ -276,30 +334,36 @@ def _write(
     vocab_array = np.array(vocab, dtype=object)
     # Rank order equals text order unless a word holds a character below the space.
     by_rank = _CONTROL.search("".join(vocab)) is None
-    selected = []
+    # rows written per order: a range (all of them) or the kept ones
+    selected: list[range | np.ndarray] = []
     for n in range(1, order + 1):
         keep = est.kept[n]
-        selected.append(np.arange(len(tables.keys[n])) if keep is None else np.flatnonzero(keep))
+        selected.append(range(len(tables.keys[n])) if keep is None else np.flatnonzero(keep))
     total = sum(len(rows) for rows in selected)
     done = 0
     with open(output, "w", encoding="utf-8", newline="\n") as f:
         f.write("\\data\\\n")
         for n, rows in enumerate(selected, start=1):
             f.write(f"ngram {n}={len(rows)}\n")
-        for n, rows in enumerate(selected, start=1):
+        for n, probs, backoffs in est.sections():
+            rows = selected[n - 1]
             f.write(f"\n\\{n}-grams:\n")
             if len(rows) == 0:
                 f.write("\n")
                 continue
             if not by_rank and n > 1:
-                lines, texts = _lines(vocab_array, bos, tables, est, n, order, rows)
+                lines, texts = _lines(vocab_array, bos, tables, n, probs, backoffs, np.arange(len(rows)) if isinstance(rows, range) else rows)
                 ordered = sorted(range(len(lines)), key=texts.__getitem__)
                 f.write("\n".join([lines[i] for i in ordered]))
                 f.write("\n")
+                done += len(rows)
+                if progress is not None:
+                    progress("writing ARPA", done, total)
                 continue
             for start in range(0, len(rows), _WRITE_ROWS):
                 batch = rows[start : start + _WRITE_ROWS]
-                lines, _ = _lines(vocab_array, bos, tables, est, n, order, batch)
+                batch = np.arange(batch.start, batch.stop) if isinstance(batch, range) else batch
+                lines, _ = _lines(vocab_array, bos, tables, n, probs, backoffs, batch)
                 f.write("\n".join(lines))
                 f.write("\n")
                 done += len(batch)

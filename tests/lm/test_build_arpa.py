@@ -332,15 +332,17 @@ def test_output_is_byte_identical_to_the_reference_implementation(tmp_path, case
     assert stats.path.read_text(encoding="utf-8") == reference_build_arpa(lines, order, prune)
 
 
-def test_many_small_chunks_give_the_same_file_as_one(tmp_path, monkeypatch):
+@pytest.mark.parametrize("prune", [False, True], ids=["full", "pruned"])
+def test_many_small_chunks_and_blocks_give_the_same_file_as_one(tmp_path, monkeypatch, prune):
     from ctcdecode_kit.lm import build as build_module
     from ctcdecode_kit.lm import build_counts
 
     lines = zipf_corpus(2000, 300, 3)
-    whole = build_arpa(lines, tmp_path / "whole.arpa", order=4).path.read_bytes()
+    whole = build_arpa(lines, tmp_path / "whole.arpa", order=4, prune_singletons=prune).path.read_bytes()
     monkeypatch.setattr(build_counts, "CHUNK_TOKENS", 101)  # ~300 chunks, each merged into the tables
+    monkeypatch.setattr(build_counts, "BLOCK_ROWS", 5)  # estimation blocks smaller than many contexts
     monkeypatch.setattr(build_module, "_WRITE_ROWS", 97)
-    chunked = build_arpa(lines, tmp_path / "chunked.arpa", order=4).path.read_bytes()
+    chunked = build_arpa(lines, tmp_path / "chunked.arpa", order=4, prune_singletons=prune).path.read_bytes()
     assert chunked == whole
 
 
