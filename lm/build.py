@@ -55,7 +55,7 @@ import math
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,49 +243,90 @@ def _fmt(value: float) -> str:
 _POWERS = 10 ** np.arange(7, dtype=np.int64)
 
 
-def _format_many(values: np.ndarray) -> list[str]:
-    """``_fmt`` of every value: vectorised with integers where that is provably the same
-    (|v| < 1000 and v * 1e7 not within 1e-3 of a rounding tie), ``_fmt`` for the rest.
+def _format_log10(x: np.ndarray) -> list[str]:
+    """``_fmt(_log10_backoff(v))`` of every value (log10, -99 for v <= 0), vectorised.
+
+    ``np.log10`` may differ from ``math.log10`` in the last bit; that can change a
+    7-decimal rounding only within 1e-10 of a tie, and every value within 1e-10 of a tie
+    (or near 0, where the sign shows as "-0") is redone with ``math.log10``. The text is
+    therefore the same as formatting ``math.log10`` one value at a time.
 
     Example:
-        >>> _format_many(np.array([-1.25, 0.0, -1e-9, -99.0, 3.000000049, 2.5e-8]))
-        ['-1.25', '0', '-0', '-99', '3', '0']
+        >>> _format_log10(np.array([0.1, 0.0, 1.0, 0.5, 1 - 1e-12]))
+        ['-1', '-99', '0', '-0.30103', '-0']
+    """
+    return _rows_text(_log10_chars(x))
+
+
+def _log10_chars(x: np.ndarray) -> np.ndarray:
+    """:func:`_format_log10` as a NUL-padded character matrix (see :func:`_number_chars`)."""
+    positive = x > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(positive, np.log10(np.where(positive, x, 1.0)), _IMPOSSIBLE)
+    return _number_chars(logs, lambda i: _fmt(_log10_backoff(float(x[i]))), near_zero=1e-6)
+
+
+def _format_many(values: np.ndarray, redo: Callable[[int], str] | None = None, near_zero: float = 0.0) -> list[str]:
+    """``_fmt`` of every value (see :func:`_number_chars`).
+
+    Example:
+        >>> _format_many(np.array([-1.25, 0.0, -1e-9, -99.0, 3.000000049, 2.5e-8, 120.5]))
+        ['-1.25', '0', '-0', '-99', '3', '0', '120.5']
+    """
+    return _rows_text(_number_chars(values, redo, near_zero))
+
+
+def _rows_text(chars: np.ndarray) -> list[str]:
+    """The rows of a NUL-padded uint8 character matrix as strings, NULs removed."""
+    ends = np.full((len(chars), 1), ord("\n"), dtype=np.uint8)
+    joined = np.concatenate([chars, ends], axis=1).tobytes().translate(None, b"\0")
+    return joined.decode("utf-8").split("\n")[:-1]
+
+
+def _number_chars(values: np.ndarray, redo: Callable[[int], str] | None = None, near_zero: float = 0.0) -> np.ndarray:
+    """``_fmt`` of every value as a (len, >= 12) uint8 matrix whose NULs are to be removed.
+
+    Vectorised with integers where that is provably the same as ``_fmt`` (|v| < 1000 and
+    v * 1e7 more than 1e-3 from a rounding tie); ``_fmt(v)`` (or ``redo(i)``, also for
+    ``|v| <= near_zero``) for the rest. Layout: sign, three integer digits, point, seven
+    decimals; a leading zero digit, a missing sign or point and trailing zero decimals are
+    NUL, so removing the NULs leaves the text.
     """
     scaled = values * 1e7
     fraction = scaled - np.floor(scaled)
-    exact = (np.abs(values) < 1000) & (np.abs(fraction - 0.5) > 1e-3)
+    exact = (np.abs(values) < 1000) & (np.abs(fraction - 0.5) > 1e-3) & (np.abs(values) > near_zero)
+    if near_zero == 0.0:
+        exact |= values == 0.0
     magnitude = np.abs(np.rint(np.where(exact, scaled, 0.0))).astype(np.int64)
     whole, part = np.divmod(magnitude, 10**7)
-    int_digits = 1 + (whole >= 10) + (whole >= 100)
     zeros = np.zeros(len(values), dtype=np.int64)  # trailing zeros of the 7 decimals
     for k in range(1, 7):
         zeros += (part % _POWERS[k] == 0) & (part != 0)
     decimals = np.where(part == 0, 0, 7 - zeros)
-    chars = np.zeros((len(values), 12), dtype=np.uint32)
-    rows = np.arange(len(values))
-    col = (values < 0).astype(np.int64)
-    chars[rows[values < 0], 0] = ord("-")
-    for d in range(3):
-        sel = int_digits > d
-        power = 10 ** (int_digits[sel] - 1 - d)
-        chars[rows[sel], col[sel] + d] = ord("0") + (whole[sel] // power) % 10
-    col = col + int_digits
-    sel = decimals > 0
-    chars[rows[sel], col[sel]] = ord(".")
+    redone = {
+        i: (_fmt(float(values[i])) if redo is None else redo(i)).encode("ascii")
+        for i in np.flatnonzero(~exact).tolist()
+    }
+    width = max([12, *map(len, redone.values())])
+    chars = np.zeros((len(values), width), dtype=np.uint8)
+    chars[:, 0] = np.where(values < 0, ord("-"), 0)
+    chars[:, 1] = np.where(whole >= 100, ord("0") + (whole // 100) % 10, 0)
+    chars[:, 2] = np.where(whole >= 10, ord("0") + (whole // 10) % 10, 0)
+    chars[:, 3] = ord("0") + whole % 10
+    chars[:, 4] = np.where(decimals > 0, ord("."), 0)
     for d in range(7):
-        sel = decimals > d
-        chars[rows[sel], col[sel] + 1 + d] = ord("0") + (part[sel] // _POWERS[6 - d]) % 10
-    text = chars.view("<U12").ravel().tolist()
-    for i in np.flatnonzero(~exact).tolist():
-        text[i] = _fmt(float(values[i]))
-    return text
+        chars[:, 5 + d] = np.where(decimals > d, ord("0") + (part // _POWERS[6 - d]) % 10, 0)
+    for i, text in redone.items():
+        chars[i] = 0
+        chars[i, : len(text)] = np.frombuffer(text, dtype=np.uint8)
+    return chars
 
 
 def _log10_backoff(weight: float) -> float:
     return math.log10(weight) if weight > 0 else _IMPOSSIBLE
 
 
-_WRITE_ROWS = 1 << 16  # rows formatted per batch while writing
+_WRITE_ROWS = 1 << 16  # rows formatted per batch while writing (a few MB of characters)
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
@@ -304,21 +345,61 @@ def _lines(
         texts = vocab[rows].tolist()
     else:
         texts = [" ".join(t) for t in zip(*(vocab[w].tolist() for w in words))]
-    logs = np.array(list(map(math.log10, probs[rows].tolist())))
+    values = probs[rows]
     if n == 1:
-        logs[rows == bos] = _IMPOSSIBLE
-    prob_text = _format_many(logs)
+        values[rows == bos] = 0.0  # written as -99, like every ARPA writer does for <s>
+    prob_text = _format_log10(values)
     if backoffs is not None:
         weights = backoffs[rows]
         has = ~np.isnan(weights)  # NaN: the n-gram is no context, no backoff written
         tails = np.full(len(rows), "", dtype=object)
         if has.any():
-            logs = np.array([math.log10(w) if w > 0 else _IMPOSSIBLE for w in weights[has].tolist()])
-            tails[has] = ["\t" + b for b in _format_many(logs)]
+            tails[has] = ["\t" + b for b in _format_log10(weights[has])]
         lines = [f"{p}\t{t}{b}" for p, t, b in zip(prob_text, texts, tails.tolist())]
     else:
         lines = [f"{p}\t{t}" for p, t in zip(prob_text, texts)]
     return lines, texts
+
+
+def _line_bytes(
+    words_chars: np.ndarray,
+    bos: int,
+    tables: NgramTables,
+    n: int,
+    probs: np.ndarray,
+    backoffs: np.ndarray | None,
+    rows: np.ndarray,
+) -> bytes:
+    """The ARPA lines of the given rows as UTF-8, built as one character matrix.
+
+    Each line is laid out in fixed columns padded with NUL (probability, tab, each word
+    with a space between, tab and backoff, newline); deleting the NULs gives the text.
+    ``words_chars`` holds each word's UTF-8 bytes, NUL-padded (no word contains a NUL).
+    """
+    size = len(rows)
+    column = lambda char: np.full((size, 1), ord(char), dtype=np.uint8)
+    values = probs[rows]
+    if n == 1:
+        values[rows == bos] = 0.0  # written as -99, like every ARPA writer does for <s>
+    parts = [_log10_chars(values), column("\t")]
+    for i, word in enumerate(ngram_words(tables, n, rows)):
+        if i:
+            parts.append(column(" "))
+        parts.append(words_chars[word])
+    if backoffs is not None:
+        weights = backoffs[rows]
+        has = ~np.isnan(weights)  # NaN: the n-gram is no context, no backoff written
+        if has.any():
+            digits = _log10_chars(weights[has])
+            tail = np.zeros((size, 1 + digits.shape[1]), dtype=np.uint8)
+            tail[has, 0] = ord("\t")
+            tail[has, 1:] = digits
+            parts.append(tail)
+    parts.append(column("\n"))
+    return np.concatenate(parts, axis=1).tobytes().translate(None, b"\0")
+
+
+_MAX_WORD_BYTES = 100  # longer words: lines are built one by one (a matrix would be too wide)
 
 
 def _write(
@@ -334,6 +415,12 @@ def _write(
     vocab_array = np.array(vocab, dtype=object)
     # Rank order equals text order unless a word holds a character below the space.
     by_rank = _CONTROL.search("".join(vocab)) is None
+    encoded = [word.encode("utf-8") for word in vocab]
+    longest = max(map(len, encoded))
+    words_chars = None
+    if by_rank and longest <= _MAX_WORD_BYTES:
+        words_chars = np.array(encoded, dtype=f"S{longest}").view(np.uint8).reshape(len(vocab), longest)
+    del encoded
     # rows written per order: a range (all of them) or the kept ones
     selected: list[range | np.ndarray] = []
     for n in range(1, order + 1):
@@ -341,21 +428,21 @@ def _write(
         selected.append(range(len(tables.keys[n])) if keep is None else np.flatnonzero(keep))
     total = sum(len(rows) for rows in selected)
     done = 0
-    with open(output, "w", encoding="utf-8", newline="\n") as f:
-        f.write("\\data\\\n")
+    with open(output, "wb") as f:
+        f.write(b"\\data\\\n")
         for n, rows in enumerate(selected, start=1):
-            f.write(f"ngram {n}={len(rows)}\n")
+            f.write(f"ngram {n}={len(rows)}\n".encode())
         for n, probs, backoffs in est.sections():
             rows = selected[n - 1]
-            f.write(f"\n\\{n}-grams:\n")
+            f.write(f"\n\\{n}-grams:\n".encode())
             if len(rows) == 0:
-                f.write("\n")
+                f.write(b"\n")
                 continue
             if not by_rank and n > 1:
                 lines, texts = _lines(vocab_array, bos, tables, n, probs, backoffs, np.arange(len(rows)) if isinstance(rows, range) else rows)
                 ordered = sorted(range(len(lines)), key=texts.__getitem__)
-                f.write("\n".join([lines[i] for i in ordered]))
-                f.write("\n")
+                f.write("\n".join([lines[i] for i in ordered]).encode("utf-8"))
+                f.write(b"\n")
                 done += len(rows)
                 if progress is not None:
                     progress("writing ARPA", done, total)
@@ -363,11 +450,14 @@ def _write(
             for start in range(0, len(rows), _WRITE_ROWS):
                 batch = rows[start : start + _WRITE_ROWS]
                 batch = np.arange(batch.start, batch.stop) if isinstance(batch, range) else batch
-                lines, _ = _lines(vocab_array, bos, tables, n, probs, backoffs, batch)
-                f.write("\n".join(lines))
-                f.write("\n")
+                if words_chars is not None:
+                    f.write(_line_bytes(words_chars, bos, tables, n, probs, backoffs, batch))
+                else:
+                    lines, _ = _lines(vocab_array, bos, tables, n, probs, backoffs, batch)
+                    f.write("\n".join(lines).encode("utf-8"))
+                    f.write(b"\n")
                 done += len(batch)
                 if progress is not None:
                     progress("writing ARPA", done, total)
-        f.write("\n\\end\\\n")
+        f.write(b"\n\\end\\\n")
     return tuple(len(rows) for rows in selected)

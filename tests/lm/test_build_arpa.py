@@ -321,6 +321,7 @@ ENGINE_CASES = {
     "zipf-order6-small-vocabulary": (zipf_corpus(800, 40, 2), 6),
     "sentences-shorter-than-the-order": (["a", "b c", "a"], 5),
     "control-characters-in-words": (["a\x01b c", "a c", "a\x01 c", "a b c d", "a\x01b a\x01b c"] * 3, 3),
+    "a-word-of-300-bytes": (zipf_corpus(300, 50, 4, extra=("x" * 150 + "é" * 75,)), 3),
 }
 
 
