@@ -9,6 +9,8 @@ Reading an ARPA file also writes its binary form, ``lm.arpa.ckbin``, beside it (
 ``ArpaLM("lm.arpa")`` maps that file instead of parsing the text, until the ARPA file's
 size or modification time changes. The binary is used in place from the mapping: opening
 it costs about a millisecond, and processes that map the same file share its memory.
+KenLM's ``build_binary -s probing`` files are mapped and scored natively the same way
+(KenLM's own layout, read in place; trie files still need the ``kenlm`` package).
 
 Example:
     >>> from ctcdecode_kit.lm import ArpaLM
@@ -33,7 +35,12 @@ __all__ = ["ArpaLM"]
 
 BINARY_SUFFIX = ".ckbin"
 # First bytes of files the native reader treats as binary (its own, an older image, KenLM's).
-_BINARY_HEADS = (b"CKITNGRM", b"CKITLM0", b"mmap lm ")
+_KENLM_HEAD = b"mmap lm "
+_BINARY_HEADS = (b"CKITNGRM", b"CKITLM0", _KENLM_HEAD)
+
+
+class _KenLMBinaryError(LanguageModelError, FileFormatError):
+    """A KenLM binary the native reader refuses: a language-model error (as the kenlm package's refusal) and a file-format one."""
 
 
 def _decompressor(head: bytes):  # -> the gzip, bz2 or lzma module, or None
@@ -80,17 +87,27 @@ class ArpaLM:
     """A word n-gram LM read from an ARPA file by native code (scores equal KenLM's).
 
     ``path`` may be a plain ARPA file, one compressed with gzip, bzip2 or xz (recognised by
-    its first bytes and decompressed as it is read), or a binary file written by
-    :meth:`save_binary`. An ARPA file's
+    its first bytes and decompressed as it is read), a binary file written by
+    :meth:`save_binary`, or a KenLM probing binary. An ARPA file's
     binary is cached as ``<path>.ckbin`` beside it when that folder is writable, else under
     :func:`ctcdecode_kit.cache.user_cache_dir`, and used instead of the text while the ARPA
     file keeps its size and modification time (``binary_path`` says which file is mapped;
     None when nothing could be cached). Opening checks the binary's header only; call
     :meth:`verify` for a full check of its body. The kit replaces a binary by renaming a
     new file over it, never by writing into it, so a model keeps the file it mapped; do the
-    same (a file cut short under a live mapping makes reads fault). KenLM's own binary format is not read
-    here: give such a file to :class:`~ctcdecode_kit.lm.KenLM`, or pass its path as
-    ``lm=`` to a decoder.
+    same (a file cut short under a live mapping makes reads fault).
+
+    A KenLM binary of the ``probing`` type (``build_binary -s probing``) is read natively
+    too: it is mapped and used in place, with KenLM's scores bit for bit; its words (all
+    but ``<s>``, ``</s>``, ``<unk>``) stand for the unigram list, since KenLM keeps no
+    backoff columns. Opening it maps the file and indexes its word strings; the sorted word
+    list for prefix checks is built on first use, and :meth:`verify` checks that every word
+    leads back to its id. A KenLM binary that is truncated, damaged or of
+    another type (``trie``) is refused naming the file, with an error that is both a
+    :class:`~ctcdecode_kit.errors.LanguageModelError` (as :class:`~ctcdecode_kit.lm.KenLM`
+    raises) and a :class:`~ctcdecode_kit.errors.FileFormatError`: give a trie file to
+    :class:`~ctcdecode_kit.lm.KenLM`, or pass its path as ``lm=`` to a decoder (KenLM
+    callbacks).
 
     Implements the kit's language-model protocol: ``begin()``, ``score(state, word) ->
     (natural-log prob, new state)``, ``end(state)``, ``order``; states are hashable tuples.
@@ -110,6 +127,13 @@ class ArpaLM:
         self.binary_path: Path | None = None
         self._stamp = (0, 0)
         head = _head(path)
+        if head.startswith(_KENLM_HEAD):  # a KenLM binary: refused as a language model (the kenlm package's error class too)
+            try:
+                self._model = _open(path)
+            except FileFormatError as exc:
+                raise _KenLMBinaryError(str(exc)) from None
+            self.binary_path = path
+            return
         if head.startswith(_BINARY_HEADS):
             self._model = _open(path)
             self.binary_path = path

@@ -12,7 +12,9 @@
 // bytes a slot, 12 at the highest order, load factor 0.75), the unigrams, the words and a
 // word -> id table. An ARPA file is streamed into tables the model owns; a binary file
 // (save_binary) is mapped read-only and used in place: opening it reads only its header,
-// pages come in on demand and every process mapping the file shares them.
+// pages come in on demand and every process mapping the file shares them. A KenLM probing
+// binary (`build_binary -s probing`, kenlm_binary.hpp) is mapped and used in place the same
+// way, with KenLM's own keys and tables, so its scores are KenLM's bit for bit.
 #pragma once
 
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,6 +39,7 @@
 #include <vector>
 
 #include "arpa_reader.hpp"
+#include "kenlm_binary.hpp"
 #include "ngram_table.hpp"
 
 namespace ckit {
@@ -130,8 +134,7 @@ class NgramLM {
       throw std::invalid_argument("binary language model '" + path + "' was written by an older ctcdecode_kit (format " +
                                   std::string(head, 8) + "); delete it and load the ARPA file again");
     else if (got == 8 && std::memcmp(head, "mmap lm ", 8) == 0)
-      throw std::invalid_argument("'" + path + "' is a KenLM binary file, which the native loader does not read; "
-                                  "pass the .arpa file, or a ctcdecode_kit.lm.KenLM object (slower callbacks)");
+      open_kenlm(path);
     else
       load_arpa(path);
   }
@@ -179,6 +182,7 @@ class NgramLM {
   // an ARPA file has nothing to check).
   void verify() const {
     if (!mapped()) return;
+    if (kenlm_) return verify_kenlm();
     const auto* h = reinterpret_cast<const BinaryHeader*>(map_.data());
     Checksum c;
     c.update(map_.data() + h->header_size, h->body_size);
@@ -196,6 +200,7 @@ class NgramLM {
   WordId end_sentence_id() const { return eos_; }
   // Bytes of the n-gram storage (tables, unigrams, words), as the binary file holds them.
   uint64_t storage_bytes() const {
+    if (kenlm_) return map_.size();
     uint64_t total = vocab_size_ * sizeof(Unigram) + (vocab_size_ + 1) * 8 + blob_size_ + vcap_ * 8 + (n_listed_ + n_all_) * 4;
     for (int k = 2; k <= order_; ++k) total += tables_[k].cap * tables_[k].stride;
     return total;
@@ -209,37 +214,49 @@ class NgramLM {
     if (id >= vocab_size_) return {};
     uint64_t a = off_[id], b = off_[id + 1];
     if (a > b || b > blob_size_) return {};  // only a corrupt file (verify() says so)
+    if (kword_nul_ && b > a) --b;  // a KenLM binary's words end with a NUL
     return std::string_view(blob_ + a, b - a);
   }
   // Unigrams written with a backoff column: pyctcdecode's `load_unigram_set_from_arpa` set.
-  bool listed(WordId id) const { return id != kUnk && id < vocab_size_ && (uni_[id].flags & kUniListed) != 0; }
+  bool listed(WordId id) const {
+    if (kenlm_) return is_word(id) && id < vocab_size_;  // a KenLM binary keeps no backoff columns: every word
+    return id != kUnk && id < vocab_size_ && (uni_[id].flags & kUniListed) != 0;
+  }
   bool has_listed() const { return n_listed_ > 0; }
   std::vector<std::string> listed_words() const {
     std::vector<std::string> out;
+    ensure_sorted();
     out.reserve(n_listed_);
     for (uint64_t i = 0; i < n_listed_; ++i) out.emplace_back(word(listed_sorted_[i]));
     return out;
   }
   // Whether `prefix` starts some listed unigram (pyctcdecode's CharTrie.has_node != 0).
-  bool has_prefix(std::string_view prefix) const { return prefix_in(listed_sorted_, n_listed_, prefix); }
+  bool has_prefix(std::string_view prefix) const {
+    ensure_sorted();
+    return prefix_in(listed_sorted_, n_listed_, prefix);
+  }
 
   // Kept for callers: the index of all unigrams is built with the model.
   void index_all_unigrams() {}
   bool is_word(WordId id) const { return id != kUnk && id != bos_ && id != eos_; }
   // Whether `prefix` starts some unigram other than <s>, </s> and <unk> (the kit's rule).
-  bool has_prefix_any(std::string_view prefix) const { return prefix_in(all_sorted_, n_all_, prefix); }
+  bool has_prefix_any(std::string_view prefix) const {
+    ensure_sorted();
+    return prefix_in(all_sorted_, n_all_, prefix);
+  }
 
   LMState begin_state() const {
     LMState s;
     s.length = 1;
     s.words[0] = bos_;
-    s.backoff[0] = uni_[bos_].backoff;
+    s.backoff[0] = kenlm_ ? load_float(kl_.unigrams + 8 * uint64_t{bos_} + 4) : uni_[bos_].backoff;
     return s;
   }
   LMState null_state() const { return LMState{}; }
 
   // log10 P(word | in), writing the successor state to `out` (KenLM's BaseScore).
   float score(const LMState& in, WordId w, LMState& out) const {
+    if (kenlm_) return score_kenlm(in, w, out);
     const Unigram& uni = uni_[w];
     float prob = uni.prob;
     int ngram_length = 1;
@@ -272,6 +289,7 @@ class NgramLM {
 
   // Rebuild a state from its words (most recent first), looking the backoffs up.
   LMState state_from_words(const std::vector<WordId>& words) const {
+    if (kenlm_) return state_from_words_kenlm(words);
     LMState s;
     int n = std::min<int>(static_cast<int>(words.size()), order_ - 1);
     uint64_t h = 0;
@@ -311,6 +329,13 @@ class NgramLM {
  private:
   // ---- lookups shared by both storages ----
   WordId find_word(std::string_view w) const {
+    if (kenlm_) {  // KenLM's answer, hash only (a word colliding with another gets its id, as in KenLM)
+      const unsigned char* e = kl_.vocab.find(murmur64a(w.data(), w.size(), 0));
+      if (e == nullptr) return kNone;
+      uint32_t id;
+      std::memcpy(&id, e + 8, 4);
+      return id < vocab_size_ ? id : kNone;
+    }
     if (vcap_ == 0) return kNone;
     uint64_t h = hash_string(w);
     uint64_t i = static_cast<uint64_t>((static_cast<unsigned __int128>(h) * vcap_) >> 64);
@@ -403,6 +428,8 @@ class NgramLM {
   }
 
   bool write_binary(std::FILE* f, FileStamp source) const {
+    if (kenlm_)
+      throw std::runtime_error("'" + path_ + "' is a KenLM binary file; it is used as it is and cannot be rewritten in the kit's format");
     BinaryHeader h;
     std::memset(&h, 0, sizeof h);
     std::memcpy(h.magic, kBinaryMagic, 8);
@@ -758,6 +785,142 @@ class NgramLM {
     all_sorted_ = all_own_.data();
     n_all_ = all_own_.size();
   }
+
+  // ---- a KenLM probing binary (kenlm_binary.hpp), mapped and used in place ----
+  void open_kenlm(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open language model file '" + path + "'");
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot read language model file '" + path + "'");
+    }
+    map_ = Mapping::file(fd, static_cast<size_t>(st.st_size));
+    ::close(fd);
+    if (!mapped()) throw std::runtime_error("cannot map language model file '" + path + "': " + std::strerror(errno));
+    kl_ = KenlmLayout::read(map_.data(), map_.size(), path);
+    kenlm_ = true;
+    order_ = kl_.order;
+    for (int n = 0; n < order_; ++n) counts_.push_back(static_cast<size_t>(kl_.counts[n]));
+    vocab_size_ = kl_.words;
+    // The words, NUL-terminated in id order, run to the end of the file: index where each starts.
+    blob_ = reinterpret_cast<const char*>(map_.data() + kl_.strings);
+    blob_size_ = map_.size() - kl_.strings;
+    off_own_.clear();
+    off_own_.reserve(vocab_size_ + 1);
+    uint64_t at = 0;
+    while (off_own_.size() < vocab_size_ && at < blob_size_) {
+      const void* nul = std::memchr(blob_ + at, 0, blob_size_ - at);
+      if (nul == nullptr) break;
+      off_own_.push_back(at);
+      at = static_cast<uint64_t>(static_cast<const char*>(nul) - blob_) + 1;
+    }
+    if (off_own_.size() != vocab_size_ || at != blob_size_)
+      throw std::invalid_argument("KenLM binary file '" + path + "' is truncated or damaged: it holds " +
+                                  std::to_string(off_own_.size()) + " complete vocabulary strings" +
+                                  (at != blob_size_ && off_own_.size() == vocab_size_ ? " and trailing bytes" : "") +
+                                  ", its header announces " + std::to_string(vocab_size_));
+    // word(id) is [off[id], off[id + 1]) less the NUL ending it (kword_nul_).
+    off_own_.push_back(blob_size_);
+    off_ = off_own_.data();
+    kword_nul_ = true;
+    bos_ = find_word("<s>") == kNone ? kUnk : find_word("<s>");
+    eos_ = find_word("</s>") == kNone ? kUnk : find_word("</s>");
+    if (bos_ == kUnk || eos_ == kUnk)
+      throw std::invalid_argument("KenLM binary file '" + path + "' has no <s> or </s> in its vocabulary");
+    // The sorted word list (prefix checks) is built on first use, so opening stays a mapping.
+    n_all_ = n_listed_ = vocab_size_ - 3;
+  }
+  // The words but <unk>, <s> and </s>, sorted, of a KenLM binary (built once, thread-safe).
+  void ensure_sorted() const {
+    if (!kenlm_) return;
+    std::call_once(sorted_once_, [this] {
+      std::vector<uint32_t>& ids = const_cast<std::vector<uint32_t>&>(all_own_);
+      ids.clear();
+      for (WordId id = 0; id < vocab_size_; ++id)
+        if (is_word(id)) ids.push_back(id);
+      std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return word(a) < word(b); });
+      const_cast<NgramLM*>(this)->all_sorted_ = ids.data();
+      const_cast<NgramLM*>(this)->listed_sorted_ = ids.data();
+    });
+  }
+
+  // The body check of a KenLM binary: every word's hash leads to its own id (<unk>, id 0,
+  // is not in KenLM's table: a word it does not find is <unk>).
+  void verify_kenlm() const {
+    for (WordId id = 1; id < vocab_size_; ++id) {
+      const std::string_view w = word(id);
+      const unsigned char* e = kl_.vocab.find(murmur64a(w.data(), w.size(), 0));
+      uint32_t got = kNone;
+      if (e != nullptr) std::memcpy(&got, e + 8, 4);
+      if (got != id)
+        throw std::invalid_argument("KenLM binary file '" + path_ + "' is corrupt: its vocabulary table does not find word " +
+                                    std::to_string(id) + " ('" + std::string(w) + "')");
+    }
+  }
+
+  // KenLM's probing lookup: the longest n-gram ending in `w` found by extending its key
+  // with the history (most recent word first), then the backoffs of the unmatched contexts.
+  float score_kenlm(const LMState& in, WordId w, LMState& out) const {
+    if (w >= vocab_size_) w = kUnk;
+    const unsigned char* u = kl_.unigrams + 8 * uint64_t{w};
+    float prob = kenlm_prob(u);
+    int ngram_length = 1;
+    out.words[0] = w;
+    out.backoff[0] = load_float(u + 4);
+    int out_len = (kenlm_extends(u + 4) && order_ > 1) ? 1 : 0;
+    uint64_t key = w;
+    const int max_k = std::min<int>(in.length, order_ - 1);
+    for (int k = 0; k < max_k; ++k) {
+      key = kenlm_extend(key, in.words[k]);
+      const unsigned char* e = kl_.tables[k + 2].find(key);
+      if (e == nullptr) break;
+      prob = kenlm_prob(e + 8);
+      ngram_length = k + 2;
+      if (k + 2 <= order_ - 1) {
+        out.words[k + 1] = in.words[k];
+        out.backoff[k + 1] = load_float(e + 12);
+        if (kenlm_extends(e + 12)) out_len = k + 2;
+      }
+    }
+    for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
+    out.length = static_cast<uint8_t>(out_len);
+    for (int i = out_len; i < kMaxOrder - 1; ++i) {
+      out.words[i] = 0;
+      out.backoff[i] = 0.f;
+    }
+    return prob;
+  }
+
+  LMState state_from_words_kenlm(const std::vector<WordId>& words) const {
+    LMState s;
+    const int n = std::min<int>(static_cast<int>(words.size()), order_ - 1);
+    uint64_t key = 0;
+    int len = 0;
+    for (int i = 0; i < n; ++i) {
+      if (words[i] >= vocab_size_) throw std::invalid_argument("LM state holds an unknown word id");
+      float backoff;
+      if (i == 0) {
+        key = words[0];
+        backoff = load_float(kl_.unigrams + 8 * uint64_t{words[0]} + 4);
+      } else {
+        key = kenlm_extend(key, words[i]);
+        const unsigned char* e = kl_.tables[i + 1].find(key);
+        if (e == nullptr) break;
+        backoff = load_float(e + 12);
+      }
+      s.words[i] = words[i];
+      s.backoff[i] = backoff;
+      len = i + 1;
+    }
+    s.length = static_cast<uint8_t>(len);
+    return s;
+  }
+
+  bool kenlm_ = false;
+  mutable std::once_flag sorted_once_;
+  bool kword_nul_ = false;  // word ids' strings end with a NUL to leave out (KenLM's layout)
+  KenlmLayout kl_;
 
   std::string path_;
   int order_ = 0;

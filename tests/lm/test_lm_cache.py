@@ -191,7 +191,7 @@ def test_pyctcdecode_rescore_and_native_share_what_can_be_shared(arpa, shared, f
 
 
 def test_a_kenlm_binary_given_to_native_is_loaded_once(shared):
-    binary = shared.path("kenlm-bin/test.probing.bin")
+    binary = shared.path("kenlm-bin/test.trie.bin")  # a trie: KenLM reads it (probing files are read natively)
     vocab = shared.wav2vec2_vocab()
     before = load_count("kenlm")
     a = build_decoder("native", vocab, lm=str(binary), beam_width=8)

@@ -1,0 +1,218 @@
+// The layout of KenLM's binary language models (`build_binary`), as far as the native model
+// reads them: the `probing` type, used in place from a read-only mapping.
+//
+// File layout (little-endian, offsets from the start of the file), format version 5:
+//   0    magic "mmap lm http://kheafield.com/code format version 5\n" and NULs (56 bytes)
+//   56   sanity values: float 0, 1, -0.5; uint32 1, 0xffffffff; 4 pad bytes; uint64 1
+//   88   order (uint8), 3 pad bytes, probing multiplier (float32), model type (int32,
+//        0 = probing), has-vocabulary (uint8), 3 pad bytes, search version (uint32)
+//   108  n-gram counts, `order` uint64 (unaligned)
+//   H = 108 + 8 * order rounded up to a multiple of 8: the vocabulary,
+//        uint32 version (0), uint32 word count, then a probing hash table of 12-byte
+//        entries (uint64 MurmurHash64A of the word with seed 0, uint32 word id)
+//   then (no padding) the unigrams: (counts[0] + 1) x (float prob, float backoff) by id,
+//        then for n = 2 .. order-1 a probing table of 16-byte entries (uint64 key, float
+//        prob, float backoff), and for n = order one of 12-byte entries (key, prob)
+//   then the words, NUL-terminated, in id order, to the end of the file.
+// A probing table of `count` entries has max(count + 1, (uint64)(multiplier * count))
+// buckets; an entry lives at bucket key % buckets or after it (linear probing, wrapping),
+// and key 0 marks an empty bucket. The key of the n-gram w_1 .. w_n is built from the last
+// word backwards: k = id(w_n), then k = k * C1 ^ (1 + id(w_i)) * C2 for i = n-1 .. 1.
+// Probabilities are stored with the sign bit cleared when the n-gram is "independent left"
+// (no longer n-gram ends with it); the log10 probability is the value with the sign bit set.
+// A backoff of -0.0 marks an n-gram that starts no longer n-gram (KenLM's right-state
+// minimisation drops it from states).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "ngram_table.hpp"
+
+namespace ckit {
+
+constexpr char kKenlmMagic[] = "mmap lm http://kheafield.com/code format version 5\n";
+constexpr char kKenlmIncomplete[] = "mmap lm http://kheafield.com/code incomplete\n";
+constexpr uint64_t kKenlmMagicBytes = 56;
+constexpr uint64_t kKenlmParamsAt = 88;
+constexpr uint64_t kKenlmCountsAt = 108;
+constexpr uint64_t kKenlmC1 = 8978948897894561157ULL;
+constexpr uint64_t kKenlmC2 = 17894857484156487943ULL;
+constexpr uint32_t kSignBit = 0x80000000u;
+
+// MurmurHash64A (Austin Appleby's public-domain hash), little-endian reads.
+inline uint64_t murmur64a(const void* key, size_t len, uint64_t seed) {
+  const uint64_t m = 0xc6a4a7935bd1e995ULL;
+  const int r = 47;
+  uint64_t h = seed ^ (len * m);
+  const auto* p = static_cast<const unsigned char*>(key);
+  const size_t blocks = len / 8;
+  for (size_t i = 0; i < blocks; ++i, p += 8) {
+    uint64_t k;
+    std::memcpy(&k, p, 8);
+    k *= m;
+    k ^= k >> r;
+    k *= m;
+    h ^= k;
+    h *= m;
+  }
+  const size_t rest = len & 7;
+  if (rest != 0) {
+    uint64_t tail = 0;
+    for (size_t i = 0; i < rest; ++i) tail |= static_cast<uint64_t>(p[i]) << (8 * i);
+    h ^= tail;
+    h *= m;
+  }
+  h ^= h >> r;
+  h *= m;
+  h ^= h >> r;
+  return h;
+}
+
+inline uint64_t kenlm_extend(uint64_t key, WordId older) {
+  return (key * kKenlmC1) ^ ((static_cast<uint64_t>(older) + 1) * kKenlmC2);
+}
+
+inline float kenlm_prob(const unsigned char* p) {  // a stored probability, sign bit set
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  bits |= kSignBit;
+  float v;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
+inline float load_float(const unsigned char* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+// Whether a stored backoff marks an n-gram that some longer n-gram continues (not -0.0).
+inline bool kenlm_extends(const unsigned char* backoff) {
+  uint32_t bits;
+  std::memcpy(&bits, backoff, 4);
+  return bits != kSignBit;
+}
+
+// One probing table in the mapping.
+struct KenlmTable {
+  const unsigned char* base = nullptr;
+  uint64_t buckets = 0;
+  uint32_t stride = 16;
+
+  static uint64_t bucket_count(uint64_t entries, float multiplier) {
+    const uint64_t scaled = static_cast<uint64_t>(multiplier * static_cast<float>(entries));
+    return scaled > entries + 1 ? scaled : entries + 1;
+  }
+  // The entry whose key is `key`, or nullptr (bounded by the bucket count, so a damaged
+  // table full of keys cannot loop forever).
+  const unsigned char* find(uint64_t key) const {
+    if (buckets == 0) return nullptr;
+    uint64_t i = key % buckets;
+    for (uint64_t probes = 0; probes < buckets; ++probes) {
+      const unsigned char* e = base + i * stride;
+      uint64_t k;
+      std::memcpy(&k, e, 8);
+      if (k == key) return e;
+      if (k == 0) return nullptr;
+      if (++i == buckets) i = 0;
+    }
+    return nullptr;
+  }
+};
+
+// Where everything lies in a KenLM probing binary of `size` bytes (checked against the size).
+struct KenlmLayout {
+  int order = 0;
+  uint64_t counts[kMaxOrder] = {};
+  uint64_t words = 0;  // the vocabulary's word count (ids 0 .. words-1)
+  KenlmTable vocab;
+  const unsigned char* unigrams = nullptr;  // (counts[0] + 1) x 8 bytes
+  KenlmTable tables[kMaxOrder + 1];
+  uint64_t strings = 0;  // offset of the words, NUL-terminated, to the end of the file
+
+  // Reads the header of the mapped file; throws std::invalid_argument naming `path`.
+  static KenlmLayout read(const unsigned char* data, uint64_t size, const std::string& path) {
+    auto bad = [&](const std::string& what) -> std::invalid_argument {
+      return std::invalid_argument("KenLM binary file '" + path + "' " + what);
+    };
+    const size_t magic_len = sizeof(kKenlmMagic) - 1;
+    if (size >= sizeof(kKenlmIncomplete) - 1 && std::memcmp(data, kKenlmIncomplete, sizeof(kKenlmIncomplete) - 1) == 0)
+      throw bad("is incomplete (build_binary did not finish writing it)");
+    if (size < magic_len || std::memcmp(data, kKenlmMagic, magic_len) != 0)
+      throw bad("has an unknown header (only format version 5 of build_binary is read)");
+    if (size < kKenlmCountsAt) throw bad("is truncated: " + std::to_string(size) + " bytes, shorter than its header");
+    for (uint64_t i = magic_len; i < kKenlmMagicBytes; ++i)
+      if (data[i] != 0) throw bad("has a damaged header (magic)");
+    // The sanity block: KenLM writes these values so that a reader of another byte order,
+    // float format or word size notices.
+    static const unsigned char sanity[32] = {0, 0, 0, 0, 0, 0, 0x80, 0x3f, 0, 0, 0, 0xbf, 1, 0, 0, 0,
+                                             0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 32; ++i)
+      if (i < 20 || i >= 24)
+        if (data[kKenlmMagicBytes + i] != sanity[i])
+          throw bad("was written on a machine of another byte order or float format, or its header is damaged");
+    const unsigned char* params = data + kKenlmParamsAt;
+    KenlmLayout L;
+    L.order = params[0];
+    float multiplier;
+    std::memcpy(&multiplier, params + 4, 4);
+    int32_t model_type;
+    std::memcpy(&model_type, params + 8, 4);
+    const bool has_vocabulary = params[12] != 0;
+    uint32_t search_version;
+    std::memcpy(&search_version, params + 16, 4);
+    if (model_type != 0) {
+      static const char* const names[] = {"probing", "rest_probing", "trie", "quantized trie", "array trie", "quantized array trie"};
+      const std::string name = model_type >= 0 && model_type < 6 ? names[model_type] : "unknown (" + std::to_string(model_type) + ")";
+      throw bad("is of type '" + name + "'; the native reader reads only the 'probing' type (load it with ctcdecode_kit.lm.KenLM, "
+                "which needs pip install 'ctcdecode-kit[kenlm]', or rebuild it with build_binary -s probing)");
+    }
+    if (L.order < 1 || L.order > kMaxOrder)
+      throw bad("has order " + std::to_string(L.order) + " (the native reader supports 1.." + std::to_string(kMaxOrder) + ")");
+    if (!(multiplier >= 1.0f && multiplier < 1e6f)) throw bad("has a damaged header (probing multiplier)");
+    if (search_version != 0) throw bad("has probing search version " + std::to_string(search_version) + " (expected 0)");
+    if (!has_vocabulary) throw bad("holds no vocabulary strings (built without them), so its words cannot be looked up");
+    const uint64_t header = (kKenlmCountsAt + 8 * static_cast<uint64_t>(L.order) + 7) / 8 * 8;
+    if (size < header) throw bad("is truncated: " + std::to_string(size) + " bytes, shorter than its header");
+    for (int n = 0; n < L.order; ++n) {
+      std::memcpy(&L.counts[n], data + kKenlmCountsAt + 8 * n, 8);
+      if (L.counts[n] > size) throw bad("has a damaged header (the " + std::to_string(n + 1) + "-gram count)");
+    }
+    if (L.counts[0] == 0) throw bad("has no unigrams");
+    // vocabulary
+    uint64_t at = header;
+    if (size < at + 8) throw bad("is truncated inside its vocabulary");
+    uint32_t vocab_version, bound;
+    std::memcpy(&vocab_version, data + at, 4);
+    std::memcpy(&bound, data + at + 4, 4);
+    if (vocab_version != 0) throw bad("has vocabulary version " + std::to_string(vocab_version) + " (expected 0)");
+    if (bound == 0 || bound > L.counts[0] + 1) throw bad("has a damaged vocabulary header");
+    L.words = bound;
+    at += 8;
+    uint64_t end = 0;
+    auto place = [&](KenlmTable& t, uint64_t entries, uint32_t stride, const char* what) {
+      t.buckets = KenlmTable::bucket_count(entries, multiplier);
+      t.stride = stride;
+      end = at + t.buckets * stride;
+      if (end > size) throw bad(std::string("is truncated inside its ") + what);
+      t.base = data + at;
+      at = end;
+    };
+    place(L.vocab, L.counts[0], 12, "vocabulary");
+    // unigrams
+    const uint64_t unigram_bytes = (L.counts[0] + 1) * 8;
+    if (at + unigram_bytes > size) throw bad("is truncated inside its unigrams");
+    L.unigrams = data + at;
+    at += unigram_bytes;
+    for (int n = 2; n <= L.order; ++n)
+      place(L.tables[n], L.counts[n - 1], n == L.order ? 12 : 16, (std::to_string(n) + "-grams").c_str());
+    L.strings = at;
+    if (L.strings >= size) throw bad("is truncated: its vocabulary strings are missing");
+    return L;
+  }
+};
+
+}  // namespace ckit
