@@ -31,7 +31,7 @@ Output is deterministic (sorted n-grams, fixed number format). Memory and speed:
 text is read once and kept on disk as word ids; n-grams are counted order by order with
 numpy, chunk by chunk, into sorted tables of packed int64 keys, and estimated vectorised
 (see :mod:`ctcdecode_kit.lm.build_counts`). A 4.8 M-word corpus (order 4, 10.3 M n-grams)
-builds in about 20 s with a peak RSS near 1.1 GB (220 MB of it the package's imports).
+builds in about 8 s with a peak RSS near 0.6 GB (250 MB of it the package's imports).
 Temporary files go to the system temporary folder (``TMPDIR``). ``progress(stage, done,
 total)`` is called as the stages (reading, counting each order, writing) advance.
 On unpruned models the output equals KenLM's ``lmplz`` to 1e-6 (discounts included);

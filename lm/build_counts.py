@@ -14,7 +14,7 @@ How it works, and what it keeps in memory:
    n-grams inside sentences are sorted and counted with ``np.unique`` and merged into the
    sorted table of that order; a second pass writes, per corpus position, the table index
    of the n-gram starting there (a temporary file), which gives the prefix index of the
-   next order. Memory: the tables (16 bytes per distinct n-gram while counting) plus one
+   next order. Memory: the tables (12 bytes per distinct n-gram while counting) plus one
    chunk; the corpus itself stays on disk.
 4. **Estimation**, vectorised, one order at a time (:class:`Estimate`): the suffix of every n-gram is found with
    ``np.searchsorted``; continuation counts are ``np.bincount`` of suffixes; context totals,
