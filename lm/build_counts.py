@@ -162,7 +162,9 @@ class NgramTables:
     raw: list[np.ndarray]
 
 
-def _merge(keys: np.ndarray, counts: np.ndarray, new_keys: np.ndarray, new_counts: np.ndarray):
+def _merge(
+    keys: np.ndarray, counts: np.ndarray, new_keys: np.ndarray, new_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Merge two sorted, duplicate-free key arrays, adding the counts of equal keys."""
     if len(keys) == 0:
         return new_keys, new_counts
@@ -191,7 +193,7 @@ def lookup(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return found
 
 
-def _window_keys(t: np.ndarray, prefix: np.ndarray, n: int, size: int, bos: int):
+def _window_keys(t: np.ndarray, prefix: np.ndarray, n: int, size: int, bos: int) -> tuple[np.ndarray, np.ndarray]:
     """Keys of the n-grams starting at each position of a chunk, and where they are valid."""
     m = len(t) - n + 1
     if m <= 0:
@@ -382,7 +384,9 @@ class Estimate:
     def _rows(self, n: int) -> int:
         return self._size if n == 1 else len(self._tables.keys[n])
 
-    def _probabilities(self, n: int, lower: np.ndarray | None):
+    def _probabilities(
+        self, n: int, lower: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """``(probs, gamma, is_context)`` of order n; gamma and is_context index rows of table n-1."""
         d1, d2, d3 = self.discounts[n - 1]
         table = np.array([0.0, d1, d2, d3])
@@ -419,7 +423,9 @@ class Estimate:
             probs[a:b] = (cf - d) / total[local] + g[local] * lower[suf[a:b]]
         return probs, gamma, is_context
 
-    def _backoffs(self, n: int, probs: np.ndarray, gamma: np.ndarray, is_context: np.ndarray, lower: np.ndarray):
+    def _backoffs(
+        self, n: int, probs: np.ndarray, gamma: np.ndarray, is_context: np.ndarray, lower: np.ndarray
+    ) -> np.ndarray:
         """Backoff weights of the rows of table n-1 (NaN: no context, nothing written); reuses ``gamma``."""
         weight = gamma
         weight[~is_context] = np.nan
