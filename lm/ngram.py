@@ -9,8 +9,9 @@ Reading an ARPA file also writes its binary form, ``lm.arpa.ckbin``, beside it (
 ``ArpaLM("lm.arpa")`` maps that file instead of parsing the text, until the ARPA file's
 size or modification time changes. The binary is used in place from the mapping: opening
 it costs about a millisecond, and processes that map the same file share its memory.
-KenLM's ``build_binary -s probing`` files are mapped and scored natively the same way
-(KenLM's own layout, read in place; trie files still need the ``kenlm`` package).
+KenLM's ``build_binary`` files of the ``probing`` and ``trie`` types are mapped and scored
+natively the same way (KenLM's own layout, read in place; quantised tries still need the
+``kenlm`` package).
 
 Example:
     >>> from ctcdecode_kit.lm import ArpaLM
@@ -88,7 +89,7 @@ class ArpaLM:
 
     ``path`` may be a plain ARPA file, one compressed with gzip, bzip2 or xz (recognised by
     its first bytes and decompressed as it is read), a binary file written by
-    :meth:`save_binary`, or a KenLM probing binary. An ARPA file's
+    :meth:`save_binary`, or a KenLM binary (``probing`` or ``trie``). An ARPA file's
     binary is cached as ``<path>.ckbin`` beside it when that folder is writable, else under
     :func:`ctcdecode_kit.cache.user_cache_dir`, and used instead of the text while the ARPA
     file keeps its size and modification time (``binary_path`` says which file is mapped;
@@ -97,15 +98,16 @@ class ArpaLM:
     new file over it, never by writing into it, so a model keeps the file it mapped; do the
     same (a file cut short under a live mapping makes reads fault).
 
-    A KenLM binary of the ``probing`` type (``build_binary -s probing``) is read natively
-    too: it is mapped and used in place, with KenLM's scores bit for bit; its words (all
+    A KenLM binary of the ``probing`` or unquantised ``trie`` type (``build_binary -s probing``
+    / ``trie``) is read natively too: it is mapped and used in place, with KenLM's scores bit
+    for bit; its words (all
     but ``<s>``, ``</s>``, ``<unk>``) stand for the unigram list, since KenLM keeps no
     backoff columns. Opening it maps the file and indexes its word strings; the sorted word
     list for prefix checks is built on first use, and :meth:`verify` checks that every word
     leads back to its id. A KenLM binary that is truncated, damaged or of
-    another type (``trie``) is refused naming the file, with an error that is both a
+    another type (a quantised trie) is refused naming the file, with an error that is both a
     :class:`~ctcdecode_kit.errors.LanguageModelError` (as :class:`~ctcdecode_kit.lm.KenLM`
-    raises) and a :class:`~ctcdecode_kit.errors.FileFormatError`: give a trie file to
+    raises) and a :class:`~ctcdecode_kit.errors.FileFormatError`: give a quantised trie to
     :class:`~ctcdecode_kit.lm.KenLM`, or pass its path as ``lm=`` to a decoder (KenLM
     callbacks).
 

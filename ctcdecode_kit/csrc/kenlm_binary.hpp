@@ -1,5 +1,6 @@
 // The layout of KenLM's binary language models (`build_binary`), as far as the native model
-// reads them: the `probing` type, used in place from a read-only mapping.
+// reads them: the `probing` type and the unquantised `trie` type, used in place from a
+// read-only mapping (nothing is copied but an index of where each word's string starts).
 //
 // File layout (little-endian, offsets from the start of the file), format version 5:
 //   0    magic "mmap lm http://kheafield.com/code format version 5\n" and NULs (56 bytes)
@@ -22,6 +23,23 @@
 // (no longer n-gram ends with it); the log10 probability is the value with the sign bit set.
 // A backoff of -0.0 marks an n-gram that starts no longer n-gram (KenLM's right-state
 // minimisation drops it from states).
+//
+// The `trie` type (model type 2: not quantised, no pointer compression; search version 1)
+// shares the header, then holds:
+//   the vocabulary: uint64 count c (words but <unk>), then counts[0] uint64 word hashes,
+//        sorted ascending over the first c; a word's id is 1 + its hash's position (0: <unk>)
+//   the unigrams: (counts[0] + 2) x (float prob, float backoff, uint64 next) by id; the
+//        children of word w (its bigrams, most recent word first) are entries
+//        [next(w), next(w + 1)) of the order-2 array
+//   for n = 2 .. order-1 a bit array of counts[n-1] + 1 records of
+//        W + 63 + R bits (W = bits of counts[0], R = bits of counts[n]): the older word's id,
+//        the probability's 31 low bits (sign implied), the float32 backoff, and the start of
+//        the record's children in the order-(n+1) array (the next record's start ends them);
+//        ((counts[n-1] + 1) * bits + 7) / 8 + 8 bytes
+//   for n = order a bit array of W + 31 bits records (id, probability): same size rule.
+// Records of one parent are sorted by word id. Bits are read little-endian: a field at bit
+// b is the 64-bit word at byte b / 8 shifted right by b % 8. Header counts include the blank
+// n-grams build_binary adds, so they may exceed the ARPA's.
 #pragma once
 
 #include <cstddef>
@@ -123,6 +141,51 @@ struct KenlmTable {
   }
 };
 
+// Bit-packed reads of the trie arrays (the file pads each array by 8 bytes, so a read at
+// any record's field stays inside it).
+inline uint64_t read_bits(const unsigned char* base, uint64_t bit, uint8_t length) {
+  uint64_t v;
+  std::memcpy(&v, base + (bit >> 3), 8);
+  v >>= (bit & 7);
+  return length >= 64 ? v : v & ((uint64_t{1} << length) - 1);
+}
+inline float read_float_bits(const unsigned char* base, uint64_t bit, bool sign) {
+  uint32_t bits = static_cast<uint32_t>(read_bits(base, bit, 32));
+  if (sign) bits |= kSignBit;
+  float v;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
+inline uint8_t required_bits(uint64_t max_value) {
+  uint8_t n = 0;
+  while (max_value != 0) {
+    ++n;
+    max_value >>= 1;
+  }
+  return n;
+}
+
+// One order's bit array of a trie file.
+struct KenlmTrieLevel {
+  const unsigned char* base = nullptr;
+  uint64_t records = 0;  // counts[n-1]; one more sentinel record holds the last end pointer
+  uint8_t total_bits = 0, next_bits = 0;  // next_bits = 0 at the highest order
+  // The record of `word` among [begin, end) (sorted by word id), or `end`.
+  uint64_t find(uint8_t word_bits, uint64_t begin, uint64_t end, WordId word) const {
+    if (end > records) end = records;
+    while (begin < end) {
+      const uint64_t mid = begin + (end - begin) / 2;
+      const uint64_t w = read_bits(base, mid * total_bits, word_bits);
+      if (w == word) return mid;
+      if (w < word)
+        begin = mid + 1;
+      else
+        end = mid;
+    }
+    return ~uint64_t{0};
+  }
+};
+
 // Where everything lies in a KenLM probing binary of `size` bytes (checked against the size).
 struct KenlmLayout {
   int order = 0;
@@ -132,6 +195,12 @@ struct KenlmLayout {
   const unsigned char* unigrams = nullptr;  // (counts[0] + 1) x 8 bytes
   KenlmTable tables[kMaxOrder + 1];
   uint64_t strings = 0;  // offset of the words, NUL-terminated, to the end of the file
+  // the trie type
+  bool trie = false;
+  const unsigned char* sorted_hashes = nullptr;  // sorted_count uint64 word hashes
+  uint64_t sorted_count = 0;
+  uint8_t word_bits = 0;
+  KenlmTrieLevel levels[kMaxOrder + 1];  // n = 2 .. order
 
   // Reads the header of the mapped file; throws std::invalid_argument naming `path`.
   static KenlmLayout read(const unsigned char* data, uint64_t size, const std::string& path) {
@@ -164,16 +233,19 @@ struct KenlmLayout {
     const bool has_vocabulary = params[12] != 0;
     uint32_t search_version;
     std::memcpy(&search_version, params + 16, 4);
-    if (model_type != 0) {
+    if (model_type != 0 && model_type != 2) {
       static const char* const names[] = {"probing", "rest_probing", "trie", "quantized trie", "array trie", "quantized array trie"};
       const std::string name = model_type >= 0 && model_type < 6 ? names[model_type] : "unknown (" + std::to_string(model_type) + ")";
-      throw bad("is of type '" + name + "'; the native reader reads only the 'probing' type (load it with ctcdecode_kit.lm.KenLM, "
-                "which needs pip install 'ctcdecode-kit[kenlm]', or rebuild it with build_binary -s probing)");
+      throw bad("is of type '" + name + "'; the native reader reads the 'probing' and unquantised 'trie' types (load it with "
+                "ctcdecode_kit.lm.KenLM, which needs pip install 'ctcdecode-kit[kenlm]', or rebuild it with build_binary "
+                "-s probing)");
     }
     if (L.order < 1 || L.order > kMaxOrder)
       throw bad("has order " + std::to_string(L.order) + " (the native reader supports 1.." + std::to_string(kMaxOrder) + ")");
     if (!(multiplier >= 1.0f && multiplier < 1e6f)) throw bad("has a damaged header (probing multiplier)");
-    if (search_version != 0) throw bad("has probing search version " + std::to_string(search_version) + " (expected 0)");
+    L.trie = model_type == 2;
+    if (search_version != (L.trie ? 1u : 0u))
+      throw bad("has search version " + std::to_string(search_version) + " (expected " + (L.trie ? "1" : "0") + ")");
     if (!has_vocabulary) throw bad("holds no vocabulary strings (built without them), so its words cannot be looked up");
     const uint64_t header = (kKenlmCountsAt + 8 * static_cast<uint64_t>(L.order) + 7) / 8 * 8;
     if (size < header) throw bad("is truncated: " + std::to_string(size) + " bytes, shorter than its header");
@@ -182,6 +254,7 @@ struct KenlmLayout {
       if (L.counts[n] > size) throw bad("has a damaged header (the " + std::to_string(n + 1) + "-gram count)");
     }
     if (L.counts[0] == 0) throw bad("has no unigrams");
+    if (L.trie) return read_trie(L, data, size, header, bad);
     // vocabulary
     uint64_t at = header;
     if (size < at + 8) throw bad("is truncated inside its vocabulary");
@@ -213,6 +286,39 @@ struct KenlmLayout {
     if (L.strings >= size) throw bad("is truncated: its vocabulary strings are missing");
     return L;
   }
+
+ private:
+  template <class Bad>
+  static KenlmLayout read_trie(KenlmLayout& L, const unsigned char* data, uint64_t size, uint64_t at, Bad& bad) {
+    if (L.counts[0] >= 0xffffffffULL) throw bad("has too many words");
+    L.words = L.counts[0];
+    if (size < at + 8 + 8 * L.counts[0]) throw bad("is truncated inside its vocabulary");
+    std::memcpy(&L.sorted_count, data + at, 8);
+    if (L.sorted_count > L.counts[0]) throw bad("has a damaged vocabulary header");
+    L.sorted_hashes = data + at + 8;
+    at += 8 + 8 * L.counts[0];
+    const uint64_t unigram_bytes = (L.counts[0] + 2) * 16;
+    if (at + unigram_bytes > size) throw bad("is truncated inside its unigrams");
+    L.unigrams = data + at;
+    at += unigram_bytes;
+    L.word_bits = required_bits(L.counts[0]);
+    for (int n = 2; n <= L.order; ++n) {
+      KenlmTrieLevel& v = L.levels[n];
+      v.next_bits = n < L.order ? required_bits(L.counts[n]) : 0;
+      v.total_bits = static_cast<uint8_t>(L.word_bits + (n < L.order ? 63 : 31) + v.next_bits);
+      if (L.word_bits > 57 || v.next_bits > 57) throw bad("is too big for the native reader");
+      v.records = L.counts[n - 1];
+      const uint64_t bytes = ((v.records + 1) * v.total_bits + 7) / 8 + 8;
+      if (at + bytes > size) throw bad("is truncated inside its " + std::to_string(n) + "-grams");
+      v.base = data + at;
+      at += bytes;
+    }
+    L.strings = at;
+    if (L.strings >= size) throw bad("is truncated: its vocabulary strings are missing");
+    return L;
+  }
+
+ public:
 };
 
 }  // namespace ckit

@@ -12,9 +12,9 @@
 // bytes a slot, 12 at the highest order, load factor 0.75), the unigrams, the words and a
 // word -> id table. An ARPA file is streamed into tables the model owns; a binary file
 // (save_binary) is mapped read-only and used in place: opening it reads only its header,
-// pages come in on demand and every process mapping the file shares them. A KenLM probing
-// binary (`build_binary -s probing`, kenlm_binary.hpp) is mapped and used in place the same
-// way, with KenLM's own keys and tables, so its scores are KenLM's bit for bit.
+// pages come in on demand and every process mapping the file shares them. A KenLM binary
+// (`build_binary`, probing or unquantised trie; kenlm_binary.hpp) is mapped and used in place
+// the same way, with KenLM's own keys, tables and tries, so its scores are KenLM's bit for bit.
 #pragma once
 
 #include <fcntl.h>
@@ -249,7 +249,7 @@ class NgramLM {
     LMState s;
     s.length = 1;
     s.words[0] = bos_;
-    s.backoff[0] = kenlm_ ? load_float(kl_.unigrams + 8 * uint64_t{bos_} + 4) : uni_[bos_].backoff;
+    s.backoff[0] = kenlm_ ? load_float(kenlm_unigram(bos_) + 4) : uni_[bos_].backoff;
     return s;
   }
   LMState null_state() const { return LMState{}; }
@@ -330,6 +330,7 @@ class NgramLM {
   // ---- lookups shared by both storages ----
   WordId find_word(std::string_view w) const {
     if (kenlm_) {  // KenLM's answer, hash only (a word colliding with another gets its id, as in KenLM)
+      if (kl_.trie) return trie_word(murmur64a(w.data(), w.size(), 0));
       const unsigned char* e = kl_.vocab.find(murmur64a(w.data(), w.size(), 0));
       if (e == nullptr) return kNone;
       uint32_t id;
@@ -786,7 +787,7 @@ class NgramLM {
     n_all_ = all_own_.size();
   }
 
-  // ---- a KenLM probing binary (kenlm_binary.hpp), mapped and used in place ----
+  // ---- a KenLM binary (kenlm_binary.hpp), mapped and used in place ----
   void open_kenlm(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open language model file '" + path + "'");
@@ -850,6 +851,12 @@ class NgramLM {
   void verify_kenlm() const {
     for (WordId id = 1; id < vocab_size_; ++id) {
       const std::string_view w = word(id);
+      if (kl_.trie) {
+        if (trie_word(murmur64a(w.data(), w.size(), 0)) != id)
+          throw std::invalid_argument("KenLM binary file '" + path_ + "' is corrupt: its vocabulary table does not find word " +
+                                      std::to_string(id) + " ('" + std::string(w) + "')");
+        continue;
+      }
       const unsigned char* e = kl_.vocab.find(murmur64a(w.data(), w.size(), 0));
       uint32_t got = kNone;
       if (e != nullptr) std::memcpy(&got, e + 8, 4);
@@ -863,6 +870,7 @@ class NgramLM {
   // with the history (most recent word first), then the backoffs of the unmatched contexts.
   float score_kenlm(const LMState& in, WordId w, LMState& out) const {
     if (w >= vocab_size_) w = kUnk;
+    if (kl_.trie) return score_trie(in, w, out);
     const unsigned char* u = kl_.unigrams + 8 * uint64_t{w};
     float prob = kenlm_prob(u);
     int ngram_length = 1;
@@ -893,6 +901,7 @@ class NgramLM {
   }
 
   LMState state_from_words_kenlm(const std::vector<WordId>& words) const {
+    if (kl_.trie) return state_from_words_trie(words);
     LMState s;
     const int n = std::min<int>(static_cast<int>(words.size()), order_ - 1);
     uint64_t key = 0;
@@ -902,12 +911,108 @@ class NgramLM {
       float backoff;
       if (i == 0) {
         key = words[0];
-        backoff = load_float(kl_.unigrams + 8 * uint64_t{words[0]} + 4);
+        backoff = load_float(kenlm_unigram(words[0]) + 4);
       } else {
         key = kenlm_extend(key, words[i]);
         const unsigned char* e = kl_.tables[i + 1].find(key);
         if (e == nullptr) break;
         backoff = load_float(e + 12);
+      }
+      s.words[i] = words[i];
+      s.backoff[i] = backoff;
+      len = i + 1;
+    }
+    s.length = static_cast<uint8_t>(len);
+    return s;
+  }
+
+  // ---- the trie type: a word's children are a sorted range of the next order's records ----
+  const unsigned char* kenlm_unigram(WordId w) const { return kl_.unigrams + (kl_.trie ? 16 : 8) * uint64_t{w}; }
+  WordId trie_word(uint64_t hash) const {
+    const uint64_t n = kl_.sorted_count;
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      uint64_t h;
+      std::memcpy(&h, kl_.sorted_hashes + 8 * mid, 8);
+      if (h == hash) return mid + 1 < vocab_size_ ? static_cast<WordId>(mid + 1) : kNone;
+      if (h < hash)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return kNone;
+  }
+  // The children range of unigram `w`.
+  void trie_children(WordId w, uint64_t& begin, uint64_t& end) const {
+    const unsigned char* u = kenlm_unigram(w);
+    std::memcpy(&begin, u + 8, 8);
+    std::memcpy(&end, u + 16 + 8, 8);
+  }
+  // Finds `word` among [begin, end) of order n; on success reads its values and replaces
+  // [begin, end) with its children (empty at the highest order).
+  bool trie_step(int n, WordId word, uint64_t& begin, uint64_t& end, float& prob, float& backoff) const {
+    const KenlmTrieLevel& v = kl_.levels[n];
+    if (begin >= end) return false;
+    const uint64_t i = v.find(kl_.word_bits, begin, end, word);
+    if (i == ~uint64_t{0}) return false;
+    const uint64_t at = i * v.total_bits + kl_.word_bits;
+    prob = read_float_bits(v.base, at, true);
+    if (n == order_) {
+      backoff = 0.f;
+      begin = end = 0;
+      return true;
+    }
+    backoff = read_float_bits(v.base, at + 31, false);
+    begin = read_bits(v.base, at + 63, v.next_bits);
+    end = read_bits(v.base, at + 63 + v.total_bits, v.next_bits);
+    return true;
+  }
+  float score_trie(const LMState& in, WordId w, LMState& out) const {
+    const unsigned char* u = kenlm_unigram(w);
+    float prob = load_float(u);
+    int ngram_length = 1;
+    out.words[0] = w;
+    out.backoff[0] = load_float(u + 4);
+    int out_len = (kenlm_extends(u + 4) && order_ > 1) ? 1 : 0;
+    uint64_t begin, end;
+    trie_children(w, begin, end);
+    const int max_k = std::min<int>(in.length, order_ - 1);
+    for (int k = 0; k < max_k; ++k) {
+      float p, b;
+      if (!trie_step(k + 2, in.words[k], begin, end, p, b)) break;
+      prob = p;
+      ngram_length = k + 2;
+      if (k + 2 <= order_ - 1) {
+        out.words[k + 1] = in.words[k];
+        out.backoff[k + 1] = b;
+        uint32_t bits;
+        std::memcpy(&bits, &b, 4);
+        if (bits != kSignBit) out_len = k + 2;
+      }
+    }
+    for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
+    out.length = static_cast<uint8_t>(out_len);
+    for (int i = out_len; i < kMaxOrder - 1; ++i) {
+      out.words[i] = 0;
+      out.backoff[i] = 0.f;
+    }
+    return prob;
+  }
+  LMState state_from_words_trie(const std::vector<WordId>& words) const {
+    LMState s;
+    const int n = std::min<int>(static_cast<int>(words.size()), order_ - 1);
+    uint64_t begin = 0, end = 0;
+    int len = 0;
+    for (int i = 0; i < n; ++i) {
+      if (words[i] >= vocab_size_) throw std::invalid_argument("LM state holds an unknown word id");
+      float backoff;
+      if (i == 0) {
+        backoff = load_float(kenlm_unigram(words[0]) + 4);
+        trie_children(words[0], begin, end);
+      } else {
+        float prob;
+        if (!trie_step(i + 1, words[i], begin, end, prob, backoff)) break;
       }
       s.words[i] = words[i];
       s.backoff[i] = backoff;

@@ -71,7 +71,7 @@ def _usable(x: np.ndarray, refuse_probs: bool) -> bool:
 
 
 def _native_twin(lm: Any) -> ArpaLM | None:
-    """An :class:`ArpaLM` equivalent to a ``ctcdecode_kit.lm.KenLM`` over an ARPA file or a KenLM probing binary, else None."""
+    """An :class:`ArpaLM` equivalent to a ``ctcdecode_kit.lm.KenLM`` over an ARPA file or a KenLM binary read natively, else None."""
     if type(lm).__name__ != "KenLM" or not type(lm).__module__.startswith("ctcdecode_kit.lm"):
         return None
     path, unigrams = getattr(lm, "path", None), getattr(lm, "unigrams", None)
@@ -89,23 +89,24 @@ def _native_twin(lm: Any) -> ArpaLM | None:
     return twin
 
 
-# KenLM's binary header (format version 5): the magic, then at byte 96 the model type (int32, 0 = probing).
+# KenLM's binary header (format version 5): the magic, then at byte 96 the model type (int32: 0 probing, 2 trie).
 _KENLM_MAGIC = b"mmap lm http://kheafield.com/code format version 5\n\x00"
 _KENLM_TYPE_AT = 96
 
 
 def _kenlm_only(path: Path) -> bool:
-    """Whether only KenLM reads ``path``: a KenLM binary (``build_binary`` output) of another type than ``probing``.
+    """Whether only KenLM reads ``path``: a KenLM binary (``build_binary`` output) the native reader does not read.
 
-    Probing binaries are read natively (:class:`ArpaLM`); trie binaries (and any other
-    KenLM type or version) go through the ``kenlm`` package.
+    Probing and unquantised trie binaries are read natively (:class:`ArpaLM`); quantised
+    (``-q``) or pointer-compressed (``-a``) tries, ``rest_probing`` files and other format
+    versions go through the ``kenlm`` package.
     """
     with open(path, "rb") as f:
         head = f.read(_KENLM_TYPE_AT + 4)
     if not head.startswith(b"mmap lm "):
         return False
-    probing = head.startswith(_KENLM_MAGIC) and len(head) == _KENLM_TYPE_AT + 4 and head[_KENLM_TYPE_AT:] == b"\0\0\0\0"
-    return not probing
+    native = head.startswith(_KENLM_MAGIC) and len(head) == _KENLM_TYPE_AT + 4
+    return not (native and int.from_bytes(head[_KENLM_TYPE_AT:], "little") in (0, 2))
 
 
 class NativeDecoder(DecoderBase):
@@ -119,8 +120,9 @@ class NativeDecoder(DecoderBase):
             ``score`` / ``end``, natural logs), called back with the GIL held. A
             :class:`ctcdecode_kit.lm.KenLM` over a plain ARPA file is read natively instead
             (same scores, no callbacks); gzip, bzip2 and xz ARPA files are read natively too, and
-            so are KenLM ``build_binary -s probing`` files (mapped in place, KenLM's scores).
-            A KenLM trie binary is loaded as :class:`ctcdecode_kit.lm.KenLM`
+            so are KenLM ``build_binary`` files of the ``probing`` and ``trie`` types (mapped
+            in place, KenLM's scores). A quantised or pointer-compressed KenLM trie is loaded as
+            :class:`ctcdecode_kit.lm.KenLM`
             (needs the ``kenlm`` package) and called back: same answers, but every new (state, word)
             pair costs a Python call (measured against the same LM as a native ARPA by
             benchmarks/bench_kenlm_binary.py; numbers in benchmarks/RESULTS.md).
@@ -249,7 +251,7 @@ class NativeDecoder(DecoderBase):
 
             path = Path(lm)  # loaded once per process (ctcdecode_kit.lm.clear_cache empties the cache)
             if path.is_file() and _kenlm_only(path):
-                lm = load_lm(path, "kenlm", case=lm_case)  # a KenLM trie binary: KenLM reads it, we call back
+                lm = load_lm(path, "kenlm", case=lm_case)  # a quantised KenLM trie, say: KenLM reads it, we call back
             else:
                 lm = load_lm(path, "native")
         if isinstance(lm, ArpaLM):

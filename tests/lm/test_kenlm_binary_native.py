@@ -1,5 +1,5 @@
-"""KenLM ``build_binary -s probing`` files read natively (issue 12): KenLM's scores bit for bit,
-decoding without Python callbacks, trie files still through KenLM, damaged files refused."""
+"""KenLM ``build_binary`` files (probing and trie) read natively (issue 12): KenLM's scores bit for
+bit, decoding without Python callbacks, other KenLM types through KenLM, damaged files refused."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from ctcdecode_kit.lm import ArpaLM
 from tests.conftest import require_module
 
 # (binary, the ARPA it was built from)
-PROBING = [
-    ("kenlm-bin/test.probing.bin", "kenlm/test.arpa"),
-    ("kenlm-bin/librispeech-3gram-pruned.probing.bin", "librispeech-lm/3-gram.pruned.arpa"),
+BINARIES = [
+    (f"kenlm-bin/{name}.{kind}.bin", arpa)
+    for name, arpa in (("test", "kenlm/test.arpa"), ("librispeech-3gram-pruned", "librispeech-lm/3-gram.pruned.arpa"))
+    for kind in ("probing", "trie")
 ]
 
 
@@ -40,8 +41,8 @@ def _sentences(arpa_text: str, count: int, seed: int) -> list[list[str]]:
     return out
 
 
-@pytest.mark.parametrize("binary, arpa", PROBING)
-def test_probing_binary_scores_equal_kenlm_bit_for_bit(shared, binary, arpa):
+@pytest.mark.parametrize("binary, arpa", BINARIES)
+def test_kenlm_binary_scores_equal_kenlm_bit_for_bit(shared, binary, arpa):
     kenlm = require_module("kenlm")
     path = shared.path(binary)
     lm, reference = ArpaLM(path), kenlm.Model(str(path))
@@ -58,11 +59,13 @@ def test_probing_binary_scores_equal_kenlm_bit_for_bit(shared, binary, arpa):
             ), text
 
 
-@pytest.mark.parametrize("binary, arpa", PROBING)
-def test_probing_binary_has_the_arpas_words_and_states(shared, binary, arpa):
+@pytest.mark.parametrize("binary, arpa", BINARIES)
+def test_kenlm_binary_has_the_arpas_words_and_states(shared, binary, arpa):
     path = shared.path(binary)
     lm, text_lm = ArpaLM(path), ArpaLM(shared.path(arpa))
-    assert lm.vocab_size == text_lm.vocab_size and lm._model.counts == text_lm._model.counts
+    assert lm.vocab_size == text_lm.vocab_size and lm.order == text_lm.order
+    if "probing" in binary:  # a trie counts the blank n-grams build_binary adds for pruned files
+        assert lm._model.counts == text_lm._model.counts
     section = shared.path(arpa).read_text().split("\\1-grams:")[1].split("\\2-grams:")[0]
     unigrams = {line.split("\t")[1] for line in section.splitlines() if "\t" in line}
     # KenLM keeps no backoff columns: every word but <s>, </s>, <unk> is listed (as kenlm's callbacks have it)
@@ -78,14 +81,15 @@ def test_probing_binary_has_the_arpas_words_and_states(shared, binary, arpa):
     assert lm.end(a) == pytest.approx(text_lm.end(b), abs=1e-5)
 
 
-def test_decoding_with_a_probing_binary_equals_the_arpa_without_callbacks(shared):
+@pytest.mark.parametrize("kind", ["probing", "trie"])
+def test_decoding_with_a_kenlm_binary_equals_the_arpa_without_callbacks(shared, kind):
     vocab = shared.wav2vec2_vocab()
     raw = shared.wav2vec2_logits()[0]
     rng = np.random.default_rng(11)
     batch = np.stack([raw + rng.normal(0, 3.0, raw.shape).astype(np.float32) for _ in range(3)])
     options = {"beam_width": 24, "alpha": 0.5, "beta": 1.0, "num_workers": 1}
     arpa = shared.path("librispeech-lm/3-gram.pruned.arpa")
-    binary = shared.path("kenlm-bin/librispeech-3gram-pruned.probing.bin")
+    binary = shared.path(f"kenlm-bin/librispeech-3gram-pruned.{kind}.bin")
     from_arpa = build_decoder("native", vocab, lm=str(arpa), **options)
     from_binary = build_decoder("native", vocab, lm=str(binary), **options)
     assert from_binary._py_lm is None and from_binary._native_lm is not None  # no Python callbacks
@@ -94,21 +98,23 @@ def test_decoding_with_a_probing_binary_equals_the_arpa_without_callbacks(shared
         assert [(h.text, h.tokens, h.score, h.lm_score) for h in a] == [(h.text, h.tokens, h.score, h.lm_score) for h in b]
 
 
-def test_a_trie_binary_still_goes_through_kenlm(shared):
-    require_module("kenlm")
-    vocab, logits = shared.wav2vec2_vocab(), shared.wav2vec2_logits()
-    trie = shared.path("kenlm-bin/librispeech-3gram-pruned.trie.bin")
-    with pytest.raises(LanguageModelError, match=r"trie.bin.*type 'trie'.*probing"):
-        ArpaLM(trie)
-    decoder = build_decoder("native", vocab, lm=str(trie), beam_width=16)
-    assert decoder._py_lm is not None and decoder._native_lm is None
-    probing = build_decoder("native", vocab, lm=str(shared.path("kenlm-bin/librispeech-3gram-pruned.probing.bin")),
-                            beam_width=16)
-    assert decoder.decode(logits)[0][0].text == probing.decode(logits)[0][0].text
+def test_a_quantised_trie_is_left_to_kenlm(shared, tmp_path):
+    from ctcdecode_kit.decoders.native import _kenlm_only
+
+    data = bytearray(shared.path("kenlm-bin/test.trie.bin").read_bytes())
+    data[96:100] = (3).to_bytes(4, "little")  # model type 3: quantised trie (build_binary -q)
+    quantised = tmp_path / "quant.bin"
+    quantised.write_bytes(bytes(data))
+    with pytest.raises(LanguageModelError, match=r"quant.bin.*type 'quantized trie'.*kenlm"):
+        ArpaLM(quantised)
+    assert _kenlm_only(quantised)  # the native decoder hands it to KenLM (callbacks)
+    for kind in ("probing", "trie"):
+        assert not _kenlm_only(shared.path(f"kenlm-bin/test.{kind}.bin"))
+    assert not _kenlm_only(shared.path("kenlm/test.arpa"))
 
 
-def _damaged(shared, tmp_path, name: str, edit) -> str:
-    data = bytearray(shared.path("kenlm-bin/test.probing.bin").read_bytes())
+def _damaged(shared, tmp_path, name: str, edit, kind: str = "probing") -> str:
+    data = bytearray(shared.path(f"kenlm-bin/test.{kind}.bin").read_bytes())
     data = edit(data)
     out = tmp_path / name
     out.write_bytes(bytes(data))
@@ -149,4 +155,31 @@ def test_verify_finds_a_damaged_vocabulary_table(shared, tmp_path):
 
     lm = ArpaLM(_damaged(shared, tmp_path, "vocab.bin", scramble))
     with pytest.raises(FileFormatError, match="vocab.bin.*vocabulary table"):
+        lm.verify()
+
+
+@pytest.mark.parametrize(
+    "name, edit, message",
+    [
+        ("cut.bin", lambda d: d[: len(d) // 2], "truncated"),
+        ("cut_words.bin", lambda d: d[:-5], "truncated or damaged"),
+        ("counts.bin", lambda d: d[:116] + (1000).to_bytes(8, "little") + d[124:], "truncated inside its 2-grams"),
+        ("version.bin", lambda d: d[:104] + b"\x00" + d[105:], "search version 0"),
+    ],
+)
+def test_a_damaged_trie_binary_is_refused_naming_the_file(shared, tmp_path, name, edit, message):
+    path = _damaged(shared, tmp_path, name, edit, kind="trie")
+    with pytest.raises(LanguageModelError, match=message) as caught:
+        ArpaLM(path)
+    assert path in str(caught.value)
+
+
+def test_verify_finds_a_damaged_trie_vocabulary(shared, tmp_path):
+    def swap(d):  # swap two sorted word hashes (the vocabulary starts at byte 152, after its count)
+        a, b = 152 + 8 + 8 * 10, 152 + 8 + 8 * 11
+        d[a : a + 8], d[b : b + 8] = d[b : b + 8], d[a : a + 8]
+        return d
+
+    lm = ArpaLM(_damaged(shared, tmp_path, "trie_vocab.bin", swap, kind="trie"))
+    with pytest.raises(FileFormatError, match="trie_vocab.bin.*vocabulary table"):
         lm.verify()

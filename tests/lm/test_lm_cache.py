@@ -190,15 +190,18 @@ def test_pyctcdecode_rescore_and_native_share_what_can_be_shared(arpa, shared, f
     assert full_checks == [str(arpa)]
 
 
-def test_a_kenlm_binary_given_to_native_is_loaded_once(shared):
-    binary = shared.path("kenlm-bin/test.trie.bin")  # a trie: KenLM reads it (probing files are read natively)
+@pytest.mark.parametrize("kind", ["probing", "trie"])
+def test_a_kenlm_binary_given_to_native_is_loaded_once(shared, kind):
+    binary = shared.path(f"kenlm-bin/test.{kind}.bin")
     vocab = shared.wav2vec2_vocab()
-    before = load_count("kenlm")
+    before = (load_count("kenlm"), load_count("native"))
     a = build_decoder("native", vocab, lm=str(binary), beam_width=8)
     b = build_decoder("native", vocab, lm=str(binary), beam_width=8, lm_case="lower")
     c = build_decoder("pyctcdecode", vocab, lm=str(binary), beam_width=8, num_workers=1)
-    assert a._py_lm is b._py_lm is c._lm.language_model
-    assert load_count("kenlm") == before + 1
+    d = build_decoder("pyctcdecode", vocab, lm=str(binary), beam_width=8, num_workers=1)
+    assert a._py_lm is None and a._native_lm is b._native_lm  # read natively (issue 12), once
+    assert c._lm.language_model is d._lm.language_model  # pyctcdecode's KenLM, once
+    assert (load_count("kenlm"), load_count("native")) == (before[0] + 1, before[1] + 1)
 
 
 def test_derived_pyctcdecode_decoders_load_and_check_nothing(arpa, shared, full_checks):
