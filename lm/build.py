@@ -64,6 +64,7 @@ import numpy as np
 from ctcdecode_kit.errors import InputError
 
 from .build_counts import (
+    BOS,
     Estimate,
     NgramTables,
     Progress,
@@ -80,8 +81,7 @@ MIN_ORDER = 2
 MAX_ORDER = 6
 """Highest order accepted: the ``kenlm`` Python package is built with KENLM_MAX_ORDER=6."""
 
-_UNK, _BOS, _EOS = 0, 1, 2
-_MARKERS = ("<unk>", "<s>", "</s>")
+_BOS = BOS
 _PUNCTUATION = re.compile(r"[^\w\s']|_")
 _IMPOSSIBLE = -99.0  # log10 "probability" of <s>, as every ARPA writer uses
 
@@ -185,6 +185,8 @@ def build_arpa(
 
     Raises:
         InputError: bad arguments, no words in the text, or sentence markers in it.
+        MissingFileError: ``text_lines`` is a Path to no file.
+        FileFormatError: that file is not UTF-8.
     """
     began = time.perf_counter()
     if isinstance(order, bool) or not isinstance(order, int) or not MIN_ORDER <= order <= MAX_ORDER:
@@ -210,7 +212,15 @@ def build_arpa(
     with tempfile.TemporaryDirectory(prefix="ctcdecode_kit-build-") as folder:
         if isinstance(text_lines, Path):
             with open(text_lines, encoding="utf-8") as stream:
-                corpus = encode_corpus(stream, case, strip_punctuation, folder, progress)
+                try:
+                    corpus = encode_corpus(stream, case, strip_punctuation, folder, progress)
+                except UnicodeDecodeError as exc:
+                    from ctcdecode_kit.errors import FileFormatError
+
+                    raise FileFormatError(
+                        f"text file {str(text_lines)!r} is not valid UTF-8 ({exc.reason} at byte {exc.start} "
+                        f"of a block read); convert it to UTF-8 first"
+                    ) from None
         else:
             corpus = encode_corpus(text_lines, case, strip_punctuation, folder, progress)
         if corpus.words == 0:
@@ -439,7 +449,8 @@ def _write(
                 f.write(b"\n")
                 continue
             if not by_rank and n > 1:
-                lines, texts = _lines(vocab_array, bos, tables, n, probs, backoffs, np.arange(len(rows)) if isinstance(rows, range) else rows)
+                every = np.arange(len(rows)) if isinstance(rows, range) else rows
+                lines, texts = _lines(vocab_array, bos, tables, n, probs, backoffs, every)
                 ordered = sorted(range(len(lines)), key=texts.__getitem__)
                 f.write("\n".join([lines[i] for i in ordered]).encode("utf-8"))
                 f.write(b"\n")

@@ -359,3 +359,12 @@ def test_progress_reports_reading_counting_and_writing(tmp_path):
 def test_a_progress_that_is_not_callable_is_refused(tmp_path):
     with pytest.raises(InputError, match="progress must be a callable"):
         build_arpa(["a b"], tmp_path / "x.arpa", progress="yes")
+
+
+def test_a_text_file_that_is_not_utf8_is_refused_naming_it(tmp_path):
+    from ctcdecode_kit.errors import FileFormatError
+
+    corpus = tmp_path / "latin1.txt"
+    corpus.write_bytes("the caf\xe9 sat\n".encode("latin-1"))
+    with pytest.raises(FileFormatError, match=r"latin1\.txt' is not valid UTF-8"):
+        build_arpa(corpus, tmp_path / "x.arpa")
