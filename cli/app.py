@@ -242,10 +242,11 @@ class _Bars:
         )
         self.tasks: dict[str, Any] = {}
 
-    def __call__(self, task: str, done: int, total: int) -> None:
+    def __call__(self, task: str, done: int, total: int | None) -> None:
+        """Advance ``task`` to ``done`` of ``total`` (None: not known yet)."""
         if task not in self.tasks:
             self.tasks[task] = self.progress.add_task(task, total=total)
-        self.progress.update(self.tasks[task], completed=done)
+        self.progress.update(self.tasks[task], completed=done, total=total)
 
     def __enter__(self) -> "_Bars":
         self.progress.start()
@@ -413,17 +414,20 @@ def lm_build(
 
     Example: ctcdecode-kit lm build corpus.txt -o lm.arpa --order 3
     """
-    from ctcdecode_kit.errors import FileFormatError, MissingFileError
+    from ctcdecode_kit.errors import MissingFileError
     from ctcdecode_kit.lm import build_arpa
 
     if not corpus.is_file():
         raise MissingFileError(f"corpus file {str(corpus)!r} does not exist")
-    try:
-        lines = corpus.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(f"corpus file {str(corpus)!r} is not valid UTF-8 (byte {exc.start})") from None
-    build_arpa(lines, output, order=order, prune_singletons=prune_singletons)
-    typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, order {order}, {len(lines)} lines)")
+    with _Bars() as bars:  # the corpus streams from disk; progress per stage on a terminal
+        stats = build_arpa(
+            corpus, output, order=order, prune_singletons=prune_singletons,
+            progress=lambda stage, done, total: bars(stage, done, total or None),
+        )
+    typer.echo(
+        f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, order {order}, {stats.sentences} sentences, "
+        f"{stats.words} words)"
+    )
 
 
 @lm_app.command("score")
