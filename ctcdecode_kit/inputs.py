@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["InputType", "LogProbBatch", "check_finite_number", "check_lengths", "check_positive_int", "prepare_log_probs"]
 
@@ -68,6 +70,7 @@ def check_positive_int(name: str, value: Any, *, maximum: int | None = None) -> 
 
 
 def _as_tensor(logits: Any) -> torch.Tensor:
+    import torch
     if isinstance(logits, torch.Tensor):
         return logits.detach()
     if isinstance(logits, np.ndarray):
@@ -84,6 +87,7 @@ def _as_tensor(logits: Any) -> torch.Tensor:
 
 def check_lengths(lengths: Any, batch: int, frames: int) -> torch.Tensor:
     """Validate ``lengths`` (None: every utterance has ``frames`` frames) and return int64 CPU lengths."""
+    import torch
     if lengths is None:
         return torch.full((batch,), frames, dtype=torch.int64)
     if isinstance(lengths, torch.Tensor):
@@ -133,6 +137,7 @@ def prepare_log_probs(
     Raises:
         InputError: with the argument name, the shape or value seen, and what was expected.
     """
+    import torch
     if input_type not in _INPUT_TYPES:
         raise InputError(f"input_type must be one of {_INPUT_TYPES}, got {input_type!r}")
     x = _as_tensor(logits)
@@ -192,6 +197,7 @@ def prepare_log_probs(
 
 
 def _log_probs_from_probs(x: torch.Tensor) -> torch.Tensor:
+    import torch
     logp = torch.log(x.clamp_min(1e-30))
     return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
 

@@ -68,3 +68,16 @@ def test_every_decoder_returns_one_nbest_list_per_utterance(name):
 def test_nbest_below_one_is_refused(name):
     with pytest.raises(InputError, match="nbest must be >= 1"):
         build_decoder(name, VOCAB).decode(np.zeros((2, 4), np.float32), nbest=0)
+
+
+def test_importing_the_kit_and_its_beam_backends_does_not_import_torch():
+    """Worker processes and CLI start-up do not pay for torch (about 1 s and 200 MB) unless needed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ctcdecode_kit, ctcdecode_kit.decoders.native, ctcdecode_kit.decoders.pyctcdecode, "
+        "ctcdecode_kit.lm, ctcdecode_kit.alignment; print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

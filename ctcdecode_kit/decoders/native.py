@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..decoder import DecoderBase, register_decoder
 from ..errors import InputError, LanguageModelError, require_native
@@ -321,7 +321,8 @@ class NativeDecoder(DecoderBase):
     def _fast_inputs(self, logits: Any, lengths: Any) -> list[np.ndarray] | None:
         if self.input_type == "probs":
             return None
-        if isinstance(logits, torch.Tensor):
+        torch = sys.modules.get("torch")  # a tensor implies torch is imported; never import it here
+        if torch is not None and isinstance(logits, torch.Tensor):
             if logits.device.type != "cpu" or logits.dtype != torch.float32 or logits.requires_grad:
                 return None
             x = logits.numpy()

@@ -31,11 +31,11 @@ each task carries the weights and search settings, so decoders derived with
 
 Measured start-up cost (first batch of 2 utterances on 2 new workers, a 2-core machine
 shared with other jobs; the pool is then reused and a later batch pays nothing):
-``forkserver`` 1.5-4 s and ``spawn`` 1.6-2 s without an LM, 2.4-5 s with LibriSpeech's
+``forkserver`` 0.1-0.9 s and ``spawn`` 0.1-0.5 s, with or without LibriSpeech's
 ``3-gram.pruned.arpa`` (each worker loads it again, 0.2 s); ``fork`` 0.05 s and 0.3-1 s.
-Most of a fresh worker's second is importing torch, which ``import ctcdecode_kit`` pulls
-in. Building the decoder pickles the LM's recipe once (a KenLM: its path and unigram
-list, 2 MB and 0.03 s for that file).
+(Before ``import ctcdecode_kit`` stopped importing torch, a fresh worker spent about a
+second importing it: 1.5-5 s per pool.) Building the decoder pickles the LM's recipe once
+(a KenLM: its path and unigram list, 2 MB and 0.03 s for that file).
 Because workers import the main script (as every ``spawn``/``forkserver`` program
 does), a script that decodes at import time must put that code under
 ``if __name__ == "__main__":``; otherwise the worker dies and the decoder says so.
