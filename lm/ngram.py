@@ -10,8 +10,8 @@ Reading an ARPA file also writes its binary form, ``lm.arpa.ckbin``, beside it (
 size or modification time changes. The binary is used in place from the mapping: opening
 it costs about a millisecond, and processes that map the same file share its memory.
 KenLM's ``build_binary`` files of the ``probing`` and ``trie`` types are mapped and scored
-natively the same way (KenLM's own layout, read in place; quantised tries still need the
-``kenlm`` package).
+natively the same way (KenLM's own layout, read in place, quantised or pointer-compressed
+tries included; only ``rest_probing`` files still need the ``kenlm`` package).
 
 Example:
     >>> from ctcdecode_kit.lm import ArpaLM
@@ -98,16 +98,16 @@ class ArpaLM:
     new file over it, never by writing into it, so a model keeps the file it mapped; do the
     same (a file cut short under a live mapping makes reads fault).
 
-    A KenLM binary of the ``probing`` or unquantised ``trie`` type (``build_binary -s probing``
-    / ``trie``) is read natively too: it is mapped and used in place, with KenLM's scores bit
-    for bit; its words (all
+    A KenLM binary of the ``probing`` or ``trie`` type (``build_binary probing`` / ``trie``,
+    with ``-q``/``-b`` quantisation and ``-a`` pointer compression or without) is read natively
+    too: it is mapped and used in place, with KenLM's scores bit for bit; its words (all
     but ``<s>``, ``</s>``, ``<unk>``) stand for the unigram list, since KenLM keeps no
     backoff columns. Opening it maps the file and indexes its word strings; the sorted word
     list for prefix checks is built on first use, and :meth:`verify` checks that every word
     leads back to its id. A KenLM binary that is truncated, damaged or of
-    another type (a quantised trie) is refused naming the file, with an error that is both a
+    another type (``rest_probing``) is refused naming the file, with an error that is both a
     :class:`~ctcdecode_kit.errors.LanguageModelError` (as :class:`~ctcdecode_kit.lm.KenLM`
-    raises) and a :class:`~ctcdecode_kit.errors.FileFormatError`: give a quantised trie to
+    raises) and a :class:`~ctcdecode_kit.errors.FileFormatError`: give a rest_probing file to
     :class:`~ctcdecode_kit.lm.KenLM`, or pass its path as ``lm=`` to a decoder (KenLM
     callbacks).
 

@@ -1,6 +1,7 @@
 // The layout of KenLM's binary language models (`build_binary`), as far as the native model
-// reads them: the `probing` type and the unquantised `trie` type, used in place from a
-// read-only mapping (nothing is copied but an index of where each word's string starts).
+// reads them: the `probing` type and the `trie` type (plain, quantised, pointer-compressed),
+// used in place from a read-only mapping (nothing is copied but an index of where each
+// word's string starts). Only `rest_probing` (model type 1) is left to KenLM.
 //
 // File layout (little-endian, offsets from the start of the file), format version 5:
 //   0    magic "mmap lm http://kheafield.com/code format version 5\n" and NULs (56 bytes)
@@ -37,11 +38,25 @@
 //        the record's children in the order-(n+1) array (the next record's start ends them);
 //        ((counts[n-1] + 1) * bits + 7) / 8 + 8 bytes
 //   for n = order a bit array of W + 31 bits records (id, probability): same size rule.
+// The quantised trie (model type 3, `build_binary -q P -b B trie`) starts its search region
+// with 8 bytes (quantiser version 2, P, B), then per order n = 2 .. order-1 a table of 2^P
+// float probabilities and one of 2^B float backoffs (codes 0 and 1 are -0.0 and 0.0), then
+// the highest order's 2^P probabilities; its records hold B backoff bits then P probability
+// bits in place of the 63 (or 31) value bits.
+// The pointer-compressed trie (model types 4 and 5, `-a BITS`) stores only the low R - c bits
+// of each child pointer in the records, where c (0 .. min(R, BITS)) minimises
+// (counts[n] >> (R - c)) * 64 - (counts[n-1] + 1) * c (the first minimum); each order-n array
+// (n < order) is then preceded by a header (byte 0: version 0, byte 1: BITS) and, from the
+// next 8-byte boundary plus 8 bytes, (counts[n] >> (R - c)) + 1 uint64 record indices: the
+// high part of record i's pointer is the position of the last index <= i. That block takes
+// 8 * (2 + (counts[n] >> (R - c))) + 7 bytes.
 // Records of one parent are sorted by word id. Bits are read little-endian: a field at bit
 // b is the 64-bit word at byte b / 8 shifted right by b % 8. Header counts include the blank
 // n-grams build_binary adds, so they may exceed the ARPA's.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -170,6 +185,25 @@ struct KenlmTrieLevel {
   const unsigned char* base = nullptr;
   uint64_t records = 0;  // counts[n-1]; one more sentinel record holds the last end pointer
   uint8_t total_bits = 0, next_bits = 0;  // next_bits = 0 at the highest order
+  uint8_t value_bits = 0;                 // 63 / 31, or B + P / P when quantised
+  const unsigned char* prob_table = nullptr;     // quantised: 2^P floats
+  const unsigned char* backoff_table = nullptr;  // quantised, below the highest order: 2^B floats
+  const unsigned char* high = nullptr;           // pointer-compressed: n_high uint64 record indices
+  uint64_t n_high = 0;
+  // The high bits of record i's child pointer (pointer-compressed tries).
+  uint64_t high_part(uint64_t i) const {
+    uint64_t lo = 0, hi = n_high;  // the first index > i, minus one
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      uint64_t v;
+      std::memcpy(&v, high + 8 * mid, 8);
+      if (v <= i)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo == 0 ? 0 : lo - 1;
+  }
   // The record of `word` among [begin, end) (sorted by word id), or `end`.
   uint64_t find(uint8_t word_bits, uint64_t begin, uint64_t end, WordId word) const {
     if (end > records) end = records;
@@ -200,6 +234,8 @@ struct KenlmLayout {
   const unsigned char* sorted_hashes = nullptr;  // sorted_count uint64 word hashes
   uint64_t sorted_count = 0;
   uint8_t word_bits = 0;
+  bool quantised = false, compressed = false;
+  uint8_t prob_bits = 0, backoff_bits = 0;
   KenlmTrieLevel levels[kMaxOrder + 1];  // n = 2 .. order
 
   // Reads the header of the mapped file; throws std::invalid_argument naming `path`.
@@ -233,17 +269,19 @@ struct KenlmLayout {
     const bool has_vocabulary = params[12] != 0;
     uint32_t search_version;
     std::memcpy(&search_version, params + 16, 4);
-    if (model_type != 0 && model_type != 2) {
+    if (model_type < 0 || model_type > 5 || model_type == 1) {
       static const char* const names[] = {"probing", "rest_probing", "trie", "quantized trie", "array trie", "quantized array trie"};
       const std::string name = model_type >= 0 && model_type < 6 ? names[model_type] : "unknown (" + std::to_string(model_type) + ")";
-      throw bad("is of type '" + name + "'; the native reader reads the 'probing' and unquantised 'trie' types (load it with "
-                "ctcdecode_kit.lm.KenLM, which needs pip install 'ctcdecode-kit[kenlm]', or rebuild it with build_binary "
-                "-s probing)");
+      throw bad("is of type '" + name + "'; the native reader reads the 'probing' and 'trie' types (quantised or not): "
+                "load it with ctcdecode_kit.lm.KenLM (pip install 'ctcdecode-kit[kenlm]'), or rebuild it with build_binary "
+                "probing or trie");
     }
     if (L.order < 1 || L.order > kMaxOrder)
       throw bad("has order " + std::to_string(L.order) + " (the native reader supports 1.." + std::to_string(kMaxOrder) + ")");
     if (!(multiplier >= 1.0f && multiplier < 1e6f)) throw bad("has a damaged header (probing multiplier)");
-    L.trie = model_type == 2;
+    L.trie = model_type >= 2;
+    L.quantised = model_type == 3 || model_type == 5;
+    L.compressed = model_type >= 4;
     if (search_version != (L.trie ? 1u : 0u))
       throw bad("has search version " + std::to_string(search_version) + " (expected " + (L.trie ? "1" : "0") + ")");
     if (!has_vocabulary) throw bad("holds no vocabulary strings (built without them), so its words cannot be looked up");
@@ -297,6 +335,25 @@ struct KenlmLayout {
     if (L.sorted_count > L.counts[0]) throw bad("has a damaged vocabulary header");
     L.sorted_hashes = data + at + 8;
     at += 8 + 8 * L.counts[0];
+    if (L.quantised) {
+      if (at + 8 > size) throw bad("is truncated inside its quantisation tables");
+      if (data[at] != 2) throw bad("has quantiser version " + std::to_string(data[at]) + " (expected 2)");
+      L.prob_bits = data[at + 1];
+      L.backoff_bits = data[at + 2];
+      if (L.prob_bits < 1 || L.prob_bits > 25 || L.backoff_bits < 1 || L.backoff_bits > 25)
+        throw bad("has a damaged quantisation header");
+      const uint64_t prob_bytes = 4 * (uint64_t{1} << L.prob_bits), backoff_bytes = 4 * (uint64_t{1} << L.backoff_bits);
+      const uint64_t bytes = (L.order - 2) * (prob_bytes + backoff_bytes) + prob_bytes + 8;
+      if (at + bytes > size) throw bad("is truncated inside its quantisation tables");
+      uint64_t t = at + 8;
+      for (int n = 2; n < L.order; ++n) {
+        L.levels[n].prob_table = data + t;
+        L.levels[n].backoff_table = data + t + prob_bytes;
+        t += prob_bytes + backoff_bytes;
+      }
+      L.levels[L.order].prob_table = data + t;
+      at += bytes;
+    }
     const uint64_t unigram_bytes = (L.counts[0] + 2) * 16;
     if (at + unigram_bytes > size) throw bad("is truncated inside its unigrams");
     L.unigrams = data + at;
@@ -305,9 +362,36 @@ struct KenlmLayout {
     for (int n = 2; n <= L.order; ++n) {
       KenlmTrieLevel& v = L.levels[n];
       v.next_bits = n < L.order ? required_bits(L.counts[n]) : 0;
-      v.total_bits = static_cast<uint8_t>(L.word_bits + (n < L.order ? 63 : 31) + v.next_bits);
-      if (L.word_bits > 57 || v.next_bits > 57) throw bad("is too big for the native reader");
+      if (L.quantised)
+        v.value_bits = static_cast<uint8_t>(n < L.order ? L.prob_bits + L.backoff_bits : L.prob_bits);
+      else
+        v.value_bits = n < L.order ? 63 : 31;
       v.records = L.counts[n - 1];
+      if (L.compressed && n < L.order) {
+        if (at + 2 > size) throw bad("is truncated inside its " + std::to_string(n) + "-grams");
+        if (data[at] != 0) throw bad("has pointer compression version " + std::to_string(data[at]) + " (expected 0)");
+        const uint8_t configured = data[at + 1];
+        const uint8_t required = v.next_bits;
+        const uint64_t max_offset = v.records + 1, max_next = L.counts[n];
+        uint8_t chop = 0;
+        int64_t lowest = INT64_MAX;
+        for (uint8_t c = 0; c <= std::min(required, configured); ++c) {
+          const int64_t change = static_cast<int64_t>((max_next >> (required - c)) * 64) - static_cast<int64_t>(max_offset) * c;
+          if (change < lowest) {
+            lowest = change;
+            chop = c;
+          }
+        }
+        v.n_high = (max_next >> (required - chop)) + 1;
+        const uint64_t block = 8 * (1 + v.n_high) + 7;
+        const uint64_t aligned = (at + 7) / 8 * 8;
+        if (at + block > size || aligned + 8 + 8 * v.n_high > size) throw bad("is truncated inside its " + std::to_string(n) + "-grams");
+        v.high = data + aligned + 8;
+        v.next_bits = static_cast<uint8_t>(required - chop);
+        at += block;
+      }
+      v.total_bits = static_cast<uint8_t>(L.word_bits + v.value_bits + v.next_bits);
+      if (L.word_bits > 57 || v.next_bits > 57) throw bad("is too big for the native reader");
       const uint64_t bytes = ((v.records + 1) * v.total_bits + 7) / 8 + 8;
       if (at + bytes > size) throw bad("is truncated inside its " + std::to_string(n) + "-grams");
       v.base = data + at;

@@ -13,7 +13,7 @@
 // word -> id table. An ARPA file is streamed into tables the model owns; a binary file
 // (save_binary) is mapped read-only and used in place: opening it reads only its header,
 // pages come in on demand and every process mapping the file shares them. A KenLM binary
-// (`build_binary`, probing or unquantised trie; kenlm_binary.hpp) is mapped and used in place
+// (`build_binary`, probing or trie; kenlm_binary.hpp) is mapped and used in place
 // the same way, with KenLM's own keys, tables and tries, so its scores are KenLM's bit for bit.
 #pragma once
 
@@ -957,15 +957,24 @@ class NgramLM {
     const uint64_t i = v.find(kl_.word_bits, begin, end, word);
     if (i == ~uint64_t{0}) return false;
     const uint64_t at = i * v.total_bits + kl_.word_bits;
-    prob = read_float_bits(v.base, at, true);
+    if (kl_.quantised) {  // codes into the order's tables: backoff first, then probability
+      const uint8_t bb = n == order_ ? 0 : kl_.backoff_bits;
+      prob = load_float(v.prob_table + 4 * read_bits(v.base, at + bb, kl_.prob_bits));
+      backoff = bb != 0 ? load_float(v.backoff_table + 4 * read_bits(v.base, at, bb)) : 0.f;
+    } else {
+      prob = read_float_bits(v.base, at, true);
+      backoff = n == order_ ? 0.f : read_float_bits(v.base, at + 31, false);
+    }
     if (n == order_) {
-      backoff = 0.f;
       begin = end = 0;
       return true;
     }
-    backoff = read_float_bits(v.base, at + 31, false);
-    begin = read_bits(v.base, at + 63, v.next_bits);
-    end = read_bits(v.base, at + 63 + v.total_bits, v.next_bits);
+    begin = read_bits(v.base, at + v.value_bits, v.next_bits);
+    end = read_bits(v.base, at + v.value_bits + v.total_bits, v.next_bits);
+    if (kl_.compressed) {  // the pointers' high bits come from the order's index array
+      begin |= v.high_part(i) << v.next_bits;
+      end |= v.high_part(i + 1) << v.next_bits;
+    }
     return true;
   }
   float score_trie(const LMState& in, WordId w, LMState& out) const {

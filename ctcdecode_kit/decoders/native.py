@@ -89,7 +89,8 @@ def _native_twin(lm: Any) -> ArpaLM | None:
     return twin
 
 
-# KenLM's binary header (format version 5): the magic, then at byte 96 the model type (int32: 0 probing, 2 trie).
+# KenLM's binary header (format version 5): the magic, then at byte 96 the model type (int32: 0 probing,
+# 1 rest_probing, 2 trie, 3 quantised trie, 4 pointer-compressed trie, 5 both); all but 1 are read natively.
 _KENLM_MAGIC = b"mmap lm http://kheafield.com/code format version 5\n\x00"
 _KENLM_TYPE_AT = 96
 
@@ -97,16 +98,16 @@ _KENLM_TYPE_AT = 96
 def _kenlm_only(path: Path) -> bool:
     """Whether only KenLM reads ``path``: a KenLM binary (``build_binary`` output) the native reader does not read.
 
-    Probing and unquantised trie binaries are read natively (:class:`ArpaLM`); quantised
-    (``-q``) or pointer-compressed (``-a``) tries, ``rest_probing`` files and other format
-    versions go through the ``kenlm`` package.
+    Probing and trie binaries (quantised with ``-q``/``-b`` or not, pointers compressed with
+    ``-a`` or not) are read natively (:class:`ArpaLM`); ``rest_probing`` files and other
+    format versions go through the ``kenlm`` package.
     """
     with open(path, "rb") as f:
         head = f.read(_KENLM_TYPE_AT + 4)
     if not head.startswith(b"mmap lm "):
         return False
     native = head.startswith(_KENLM_MAGIC) and len(head) == _KENLM_TYPE_AT + 4
-    return not (native and int.from_bytes(head[_KENLM_TYPE_AT:], "little") in (0, 2))
+    return not (native and int.from_bytes(head[_KENLM_TYPE_AT:], "little") in (0, 2, 3, 4, 5))
 
 
 class NativeDecoder(DecoderBase):
@@ -120,8 +121,8 @@ class NativeDecoder(DecoderBase):
             ``score`` / ``end``, natural logs), called back with the GIL held. A
             :class:`ctcdecode_kit.lm.KenLM` over a plain ARPA file is read natively instead
             (same scores, no callbacks); gzip, bzip2 and xz ARPA files are read natively too, and
-            so are KenLM ``build_binary`` files of the ``probing`` and ``trie`` types (mapped
-            in place, KenLM's scores). A quantised or pointer-compressed KenLM trie is loaded as
+            so are KenLM ``build_binary`` files of the ``probing`` and ``trie`` types, quantised
+            or not (mapped in place, KenLM's scores). A ``rest_probing`` KenLM file is loaded as
             :class:`ctcdecode_kit.lm.KenLM`
             (needs the ``kenlm`` package) and called back: same answers, but every new (state, word)
             pair costs a Python call (measured against the same LM as a native ARPA by
@@ -251,7 +252,7 @@ class NativeDecoder(DecoderBase):
 
             path = Path(lm)  # loaded once per process (ctcdecode_kit.lm.clear_cache empties the cache)
             if path.is_file() and _kenlm_only(path):
-                lm = load_lm(path, "kenlm", case=lm_case)  # a quantised KenLM trie, say: KenLM reads it, we call back
+                lm = load_lm(path, "kenlm", case=lm_case)  # a KenLM rest_probing file, say: KenLM reads it, we call back
             else:
                 lm = load_lm(path, "native")
         if isinstance(lm, ArpaLM):

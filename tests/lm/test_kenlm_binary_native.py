@@ -1,9 +1,16 @@
 """KenLM ``build_binary`` files (probing and trie) read natively (issue 12): KenLM's scores bit for
-bit, decoding without Python callbacks, other KenLM types through KenLM, damaged files refused."""
+bit, decoding without Python callbacks, rest_probing files through KenLM, damaged files refused.
+
+tests/lm/data/small.arpa is a 3-gram the kit's build_arpa estimated from 60 random sentences
+(37 words, 321 bigrams: enough for build_binary -a to compress pointers); small.quant.bin,
+small.array.bin and small.quantarray.bin are KenLM 0.3.0 build_binary's `-q 8 -b 8 trie`,
+`-a 22 trie` and `-q 8 -b 8 -a 22 trie` images of it (the shared data has probing and trie only).
+"""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,12 +20,18 @@ from ctcdecode_kit.errors import FileFormatError, LanguageModelError
 from ctcdecode_kit.lm import ArpaLM
 from tests.conftest import require_module
 
+DATA = Path(__file__).parent / "data"
+
 # (binary, the ARPA it was built from)
 BINARIES = [
     (f"kenlm-bin/{name}.{kind}.bin", arpa)
     for name, arpa in (("test", "kenlm/test.arpa"), ("librispeech-3gram-pruned", "librispeech-lm/3-gram.pruned.arpa"))
     for kind in ("probing", "trie")
-]
+] + [(str(DATA / f"small.{kind}.bin"), str(DATA / "small.arpa")) for kind in ("quant", "array", "quantarray")]
+
+
+def _path(shared, name: str) -> Path:
+    return Path(name) if name.startswith("/") else shared.path(name)
 
 
 def _sentences(arpa_text: str, count: int, seed: int) -> list[list[str]]:
@@ -44,11 +57,11 @@ def _sentences(arpa_text: str, count: int, seed: int) -> list[list[str]]:
 @pytest.mark.parametrize("binary, arpa", BINARIES)
 def test_kenlm_binary_scores_equal_kenlm_bit_for_bit(shared, binary, arpa):
     kenlm = require_module("kenlm")
-    path = shared.path(binary)
+    path = _path(shared, binary)
     lm, reference = ArpaLM(path), kenlm.Model(str(path))
     assert lm.binary_path == path and lm._model.mapped
     assert lm.order == reference.order
-    for sentence in _sentences(shared.path(arpa).read_text(), 600, seed=3):
+    for sentence in _sentences(_path(shared, arpa).read_text(), 600, seed=3):
         text = " ".join(sentence)
         for bos, eos in ((True, True), (False, False)):
             want = [s[0] for s in reference.full_scores(text, bos=bos, eos=eos)]
@@ -61,24 +74,24 @@ def test_kenlm_binary_scores_equal_kenlm_bit_for_bit(shared, binary, arpa):
 
 @pytest.mark.parametrize("binary, arpa", BINARIES)
 def test_kenlm_binary_has_the_arpas_words_and_states(shared, binary, arpa):
-    path = shared.path(binary)
-    lm, text_lm = ArpaLM(path), ArpaLM(shared.path(arpa))
+    path, arpa = _path(shared, binary), _path(shared, arpa)
+    lm, text_lm = ArpaLM(path), ArpaLM(arpa)
     assert lm.vocab_size == text_lm.vocab_size and lm.order == text_lm.order
-    if "probing" in binary:  # a trie counts the blank n-grams build_binary adds for pruned files
+    if "probing" in str(binary):  # a trie counts the blank n-grams build_binary adds for pruned files
         assert lm._model.counts == text_lm._model.counts
-    section = shared.path(arpa).read_text().split("\\1-grams:")[1].split("\\2-grams:")[0]
+    section = arpa.read_text().split("\\1-grams:")[1].split("\\2-grams:")[0]
     unigrams = {line.split("\t")[1] for line in section.splitlines() if "\t" in line}
     # KenLM keeps no backoff columns: every word but <s>, </s>, <unk> is listed (as kenlm's callbacks have it)
     assert lm.listed_unigrams() == sorted(unigrams - {"<s>", "</s>", "<unk>"})
     assert "zzqx" not in lm and lm.listed_unigrams()[0] in lm
     lm.verify()
     # protocol states chain like the ARPA model's (natural logs)
-    sentence = _sentences(shared.path(arpa).read_text(), 2, seed=1)[1]
+    sentence = _sentences(arpa.read_text(), 2, seed=1)[1]
     a, b = lm.begin(), text_lm.begin()
     for word in sentence:
         (pa, a), (pb, b) = lm.score(a, word), text_lm.score(b, word)
-        assert pa == pytest.approx(pb, abs=1e-5)
-    assert lm.end(a) == pytest.approx(text_lm.end(b), abs=1e-5)
+        assert pa == pytest.approx(pb, abs=1e-5 if "quant" not in str(binary) else 0.1)  # 8-bit bins
+    assert lm.end(a) == pytest.approx(text_lm.end(b), abs=1e-5 if "quant" not in str(binary) else 0.1)
 
 
 @pytest.mark.parametrize("kind", ["probing", "trie"])
@@ -98,18 +111,20 @@ def test_decoding_with_a_kenlm_binary_equals_the_arpa_without_callbacks(shared, 
         assert [(h.text, h.tokens, h.score, h.lm_score) for h in a] == [(h.text, h.tokens, h.score, h.lm_score) for h in b]
 
 
-def test_a_quantised_trie_is_left_to_kenlm(shared, tmp_path):
+def test_a_rest_probing_file_is_left_to_kenlm(shared, tmp_path):
     from ctcdecode_kit.decoders.native import _kenlm_only
 
-    data = bytearray(shared.path("kenlm-bin/test.trie.bin").read_bytes())
-    data[96:100] = (3).to_bytes(4, "little")  # model type 3: quantised trie (build_binary -q)
-    quantised = tmp_path / "quant.bin"
-    quantised.write_bytes(bytes(data))
-    with pytest.raises(LanguageModelError, match=r"quant.bin.*type 'quantized trie'.*kenlm"):
-        ArpaLM(quantised)
-    assert _kenlm_only(quantised)  # the native decoder hands it to KenLM (callbacks)
+    data = bytearray(shared.path("kenlm-bin/test.probing.bin").read_bytes())
+    data[96:100] = (1).to_bytes(4, "little")  # model type 1: rest_probing (build_binary rest_probing)
+    rest = tmp_path / "rest.bin"
+    rest.write_bytes(bytes(data))
+    with pytest.raises(LanguageModelError, match=r"rest.bin.*type 'rest_probing'.*kenlm"):
+        ArpaLM(rest)
+    assert _kenlm_only(rest)  # the native decoder hands it to KenLM (callbacks)
     for kind in ("probing", "trie"):
         assert not _kenlm_only(shared.path(f"kenlm-bin/test.{kind}.bin"))
+    for kind in ("quant", "array", "quantarray"):
+        assert not _kenlm_only(DATA / f"small.{kind}.bin")
     assert not _kenlm_only(shared.path("kenlm/test.arpa"))
 
 
@@ -183,3 +198,14 @@ def test_verify_finds_a_damaged_trie_vocabulary(shared, tmp_path):
     lm = ArpaLM(_damaged(shared, tmp_path, "trie_vocab.bin", swap, kind="trie"))
     with pytest.raises(FileFormatError, match="trie_vocab.bin.*vocabulary table"):
         lm.verify()
+
+
+def test_a_quantised_trie_with_an_unknown_quantiser_is_refused(tmp_path):
+    data = bytearray((DATA / "small.quant.bin").read_bytes())
+    at = 136 + 8 + 8 * 37  # header (order 3), vocabulary count and hashes: the quantiser's version byte
+    assert data[at] == 2
+    data[at] = 7
+    path = tmp_path / "quant7.bin"
+    path.write_bytes(bytes(data))
+    with pytest.raises(LanguageModelError, match="quant7.bin.*quantiser version 7"):
+        ArpaLM(path)
