@@ -1,6 +1,7 @@
-"""The native decoder with one LM read two ways: a plain ARPA file (native, no callbacks)
-against the same model as a KenLM binary (read by the kenlm package, scored through
-Python callbacks). Same answers; this measures the callbacks' cost.
+"""The native decoder with one LM read two ways: a plain ARPA file against the same model as
+a KenLM probing binary (both read natively, the binary mapped in place; before issue 12 the
+binary went through the kenlm package and Python callbacks). Same answers; this measures
+what reading the LM from the KenLM binary costs.
 
 Usage (from the repository root, ../shared beside it):
     python benchmarks/bench_kenlm_binary.py
@@ -26,7 +27,7 @@ def main() -> None:
     batch = np.stack([raw + rng.normal(0, 3.0, raw.shape).astype(np.float32) for _ in range(16)])
     lms = {
         "ARPA (native)": f"{SHARED}/librispeech-lm/3-gram.pruned.arpa",
-        "KenLM probing binary (callbacks)": f"{SHARED}/kenlm-bin/librispeech-3gram-pruned.probing.bin",
+        "KenLM probing binary (native)": f"{SHARED}/kenlm-bin/librispeech-3gram-pruned.probing.bin",
     }
     decoders = {name: build_decoder("native", vocab, lm=path, num_workers=1, beam_width=100) for name, path in lms.items()}
     times: dict[str, list[float]] = {name: [] for name in decoders}

@@ -295,8 +295,8 @@ ROWS: list[Row] = [
     Row("LM with no overlap with the acoustic alphabet", "refused: every word would be unknown", "LanguageModelError",
         "overlap|cannot spell|alphabet",
         api=lambda tmp: _fused(str(_arpa(tmp, GOOD_ARPA.replace("hello", "\u00e9\u00e9"))))),
-    Row("KenLM binary LM (.bin)", "accepted by every backend that takes an LM: pyctcdecode, native (through "
-        "KenLM callbacks), rescore", "", "",
+    Row("KenLM binary LM (.bin)", "accepted by every backend that takes an LM: pyctcdecode and rescore (through "
+        "kenlm), native (read natively: probing and trie, quantised or not)", "", "",
         api=lambda tmp: _decode_with_lm_everywhere(SHARED / "kenlm-bin" / "test.probing.bin"), needs_shared=True),
     Row("truncated or corrupt KenLM binary LM", "refused naming the file, by every backend that takes an LM",
         "LanguageModelError", "cut.bin",

@@ -125,8 +125,7 @@ class NativeDecoder(DecoderBase):
             or not (mapped in place, KenLM's scores). A ``rest_probing`` KenLM file is loaded as
             :class:`ctcdecode_kit.lm.KenLM`
             (needs the ``kenlm`` package) and called back: same answers, but every new (state, word)
-            pair costs a Python call (measured against the same LM as a native ARPA by
-            benchmarks/bench_kenlm_binary.py; numbers in benchmarks/RESULTS.md).
+            pair costs a Python call (1.6-1.7x the time of a native LM, benchmarks/RESULTS.md).
         alpha: LM weight; beta: bonus per word; unk_score_offset: log10 offset for a word
             outside the LM's unigram set (pyctcdecode's units).
         hotwords: words to boost by ``hotword_weight`` (matched in the LM's letter case;

@@ -93,14 +93,15 @@ def test_native_word_frames_are_those_of_the_tokens_best_alignment(shared, noisy
 
 # ---------------------------------------------------------------- item 4: KenLM binaries
 @pytest.mark.parametrize("kind", ["probing", "trie"])
-def test_native_reads_a_kenlm_binary_through_callbacks_with_the_arpas_answers(shared, kind, noisy_batch):
-    require_module("kenlm")
+def test_native_reads_a_kenlm_binary_natively_with_the_arpas_answers(shared, kind, noisy_batch):
     vocab = shared.wav2vec2_vocab()
     arpa = shared.path("librispeech-lm/3-gram.pruned.arpa")
     binary = shared.path(f"kenlm-bin/librispeech-3gram-pruned.{kind}.bin")
     options = {"beam_width": 24, "alpha": 0.5, "beta": 1.0, "num_workers": 1}
     want = build_decoder("native", vocab, lm=arpa, **options).decode(noisy_batch[:3], nbest=3)
-    have = build_decoder("native", vocab, lm=binary, **options).decode(noisy_batch[:3], nbest=3)
+    decoder = build_decoder("native", vocab, lm=binary, **options)
+    assert decoder._py_lm is None and decoder._native_lm is not None  # no KenLM callbacks
+    have = decoder.decode(noisy_batch[:3], nbest=3)
     for a, b in zip(want, have):
         assert [h.text for h in a] == [h.text for h in b]
         assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-3)
