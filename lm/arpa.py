@@ -29,11 +29,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingFileError
 
-__all__ = ["ArpaFormatError", "ArpaInfo", "SENTENCE_MARKERS", "inspect_arpa", "is_kenlm_binary"]
+__all__ = ["ArpaFormatError", "ArpaInfo", "SENTENCE_MARKERS", "decompressor", "inspect_arpa", "is_kenlm_binary"]
 
 SENTENCE_MARKERS = frozenset({"<s>", "</s>", "<unk>"})
 """ARPA pseudo-words that are never returned as unigrams."""
@@ -67,16 +67,28 @@ def is_kenlm_binary(path: str | Path) -> bool:
         return f.read(len(_KENLM_BINARY_MAGIC)) == _KENLM_BINARY_MAGIC
 
 
+def decompressor(head: bytes) -> Any:
+    """The module (gzip, bz2 or lzma) that decompresses a file starting with ``head``, or None.
+
+    Example:
+        >>> decompressor(b"\\x1f\\x8b\\x08").__name__, decompressor(b"\\\\data\\\\") is None
+        ('gzip', True)
+    """
+    if head.startswith(_GZIP_MAGIC):
+        return gzip
+    if head.startswith(b"BZh"):
+        return bz2
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma
+    return None
+
+
 def _open_text(path: Path) -> IO[str]:
     """The file as text, decompressed on the fly when it is gzip, bzip2 or xz."""
     with open(path, "rb") as f:
-        magic = f.read(6)
-    if magic[:2] == _GZIP_MAGIC:
-        return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape")
-    if magic[:3] == b"BZh":
-        return bz2.open(path, "rt", encoding="utf-8", errors="surrogateescape")
-    if magic == b"\xfd7zXZ\x00":
-        return lzma.open(path, "rt", encoding="utf-8", errors="surrogateescape")
+        module = decompressor(f.read(6))
+    if module is not None:
+        return module.open(path, "rt", encoding="utf-8", errors="surrogateescape")
     return open(path, encoding="utf-8", errors="surrogateescape")
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from ctcdecode_kit.cache import derived_path
 from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingFileError, require_native
 
+from .arpa import decompressor
 from .kenlm_model import log10_to_ln
 
 _native = require_native("the native n-gram LM (ArpaLM)")
@@ -44,26 +45,9 @@ class _KenLMBinaryError(LanguageModelError, FileFormatError):
     """A KenLM binary the native reader refuses: a language-model error (as the kenlm package's refusal) and a file-format one."""
 
 
-def _decompressor(head: bytes):  # -> the gzip, bz2 or lzma module, or None
-    """The module that decompresses a file starting with ``head``, or None for plain text."""
-    if head.startswith(b"\x1f\x8b"):
-        import gzip
-
-        return gzip
-    if head.startswith(b"BZh"):
-        import bz2
-
-        return bz2
-    if head.startswith(b"\xfd7zXZ\x00"):
-        import lzma
-
-        return lzma
-    return None
-
-
 def _open(path: Path, head: bytes = b""):  # -> _native.NgramLM
     """The native model of ``path`` (an ARPA file, plain or compressed, or a binary), with the C++ errors turned into the kit's."""
-    module = _decompressor(head)
+    module = decompressor(head)
     try:
         if module is None:
             return _native.NgramLM(str(path))
