@@ -33,12 +33,13 @@ from typing import IO, Any
 
 from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingFileError
 
-__all__ = ["ArpaFormatError", "ArpaInfo", "SENTENCE_MARKERS", "decompressor", "inspect_arpa", "is_kenlm_binary"]
+__all__ = ["KENLM_BINARY_MAGIC", "ArpaFormatError", "ArpaInfo", "SENTENCE_MARKERS", "decompressor", "inspect_arpa", "is_kenlm_binary"]
 
 SENTENCE_MARKERS = frozenset({"<s>", "</s>", "<unk>"})
 """ARPA pseudo-words that are never returned as unigrams."""
 
-_KENLM_BINARY_MAGIC = b"mmap lm "
+KENLM_BINARY_MAGIC = b"mmap lm "
+"""How every KenLM binary (``build_binary`` output) starts."""
 _GZIP_MAGIC = b"\x1f\x8b"
 _SHOWN = 80  # characters of a bad line quoted in messages
 
@@ -64,7 +65,7 @@ class ArpaInfo:
 def is_kenlm_binary(path: str | Path) -> bool:
     """True when ``path`` is a KenLM binary model (written by ``build_binary``)."""
     with open(path, "rb") as f:
-        return f.read(len(_KENLM_BINARY_MAGIC)) == _KENLM_BINARY_MAGIC
+        return f.read(len(KENLM_BINARY_MAGIC)) == KENLM_BINARY_MAGIC
 
 
 def decompressor(head: bytes) -> Any:

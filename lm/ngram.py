@@ -28,17 +28,43 @@ from pathlib import Path
 from ctcdecode_kit.cache import derived_path
 from ctcdecode_kit.errors import FileFormatError, LanguageModelError, MissingFileError, require_native
 
-from .arpa import decompressor
+from .arpa import KENLM_BINARY_MAGIC, decompressor
 from .kenlm_model import log10_to_ln
 
 _native = require_native("the native n-gram LM (ArpaLM)")
 
-__all__ = ["ArpaLM"]
+__all__ = ["ArpaLM", "reads_natively"]
 
 BINARY_SUFFIX = ".ckbin"
 # First bytes of files the native reader treats as binary (its own, an older image, KenLM's).
-_KENLM_HEAD = b"mmap lm "
-_BINARY_HEADS = (b"CKITNGRM", b"CKITLM0", _KENLM_HEAD)
+_BINARY_HEADS = (b"CKITNGRM", b"CKITLM0", KENLM_BINARY_MAGIC)
+
+
+# KenLM's binary header (format version 5): the full magic, then at byte 96 the model type
+# (int32: 0 probing, 1 rest_probing, 2 trie, 3 quantised trie, 4 pointer-compressed trie,
+# 5 both); all but rest_probing are read natively.
+_KENLM_V5 = b"mmap lm http://kheafield.com/code format version 5\n\x00"
+_KENLM_TYPE_AT = 96
+_KENLM_NATIVE_TYPES = (0, 2, 3, 4, 5)
+
+
+def reads_natively(path: str | Path) -> bool:
+    """Whether :class:`ArpaLM` reads ``path``: anything but a KenLM binary it cannot map.
+
+    ARPA files (plain or compressed), the kit's binaries and KenLM probing/trie binaries
+    are read natively; a ``rest_probing`` KenLM binary or another KenLM format version needs
+    the ``kenlm`` package.
+
+    Example:
+        >>> reads_natively("../shared/data/kenlm-bin/test.trie.bin")             # doctest: +SKIP
+        True
+    """
+    with open(path, "rb") as f:
+        head = f.read(_KENLM_TYPE_AT + 4)
+    if not head.startswith(KENLM_BINARY_MAGIC):
+        return True
+    native = head.startswith(_KENLM_V5) and len(head) == _KENLM_TYPE_AT + 4
+    return native and int.from_bytes(head[_KENLM_TYPE_AT:], "little") in _KENLM_NATIVE_TYPES
 
 
 class _KenLMBinaryError(LanguageModelError, FileFormatError):
@@ -113,7 +139,7 @@ class ArpaLM:
         self.binary_path: Path | None = None
         self._stamp = (0, 0)
         head = _head(path)
-        if head.startswith(_KENLM_HEAD):  # a KenLM binary: refused as a language model (the kenlm package's error class too)
+        if head.startswith(KENLM_BINARY_MAGIC):  # a KenLM binary: refused as a language model (the kenlm package's error class too)
             try:
                 self._model = _open(path)
             except FileFormatError as exc:

@@ -55,7 +55,7 @@ from ..vocabulary import Vocabulary
 
 _native = require_native("the native decoder")
 
-from ..lm.ngram import ArpaLM
+from ..lm.ngram import ArpaLM, reads_natively
 
 __all__ = ["ArpaLM", "NativeDecoder"]
 
@@ -89,25 +89,9 @@ def _native_twin(lm: Any) -> ArpaLM | None:
     return twin
 
 
-# KenLM's binary header (format version 5): the magic, then at byte 96 the model type (int32: 0 probing,
-# 1 rest_probing, 2 trie, 3 quantised trie, 4 pointer-compressed trie, 5 both); all but 1 are read natively.
-_KENLM_MAGIC = b"mmap lm http://kheafield.com/code format version 5\n\x00"
-_KENLM_TYPE_AT = 96
-
-
 def _kenlm_only(path: Path) -> bool:
-    """Whether only KenLM reads ``path``: a KenLM binary (``build_binary`` output) the native reader does not read.
-
-    Probing and trie binaries (quantised with ``-q``/``-b`` or not, pointers compressed with
-    ``-a`` or not) are read natively (:class:`ArpaLM`); ``rest_probing`` files and other
-    format versions go through the ``kenlm`` package.
-    """
-    with open(path, "rb") as f:
-        head = f.read(_KENLM_TYPE_AT + 4)
-    if not head.startswith(b"mmap lm "):
-        return False
-    native = head.startswith(_KENLM_MAGIC) and len(head) == _KENLM_TYPE_AT + 4
-    return not (native and int.from_bytes(head[_KENLM_TYPE_AT:], "little") in (0, 2, 3, 4, 5))
+    """Whether only the ``kenlm`` package reads ``path`` (a ``rest_probing`` KenLM binary, another format version)."""
+    return not reads_natively(path)
 
 
 class NativeDecoder(DecoderBase):
