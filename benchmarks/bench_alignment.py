@@ -3,7 +3,7 @@ beam backends now report the same tokens and word frames.
 
 Usage (from the repository root, ../shared beside it):
     python benchmarks/bench_alignment.py
-16 noisy copies of the real wav2vec2 logits (noise std 3.0, seed 7), width 100, no LM, one
+the real wav2vec2 logits and 15 noisy copies (bench_decoders' batch: noise std 3.0, seed 0), width 100, no LM, one
 process; the second of two runs is reported.
 """
 
@@ -13,17 +13,15 @@ import time
 
 import numpy as np
 
-from ctcdecode_kit import Vocabulary, build_decoder
+from bench_decoders import load_inputs
+from ctcdecode_kit import build_decoder
 from ctcdecode_kit.alignment import align_text
 
-SHARED = "../shared/data"
 
 
 def main() -> None:
-    vocab = Vocabulary.from_file(f"{SHARED}/wav2vec2-logits/vocab.json")
-    raw = np.load(f"{SHARED}/wav2vec2-logits/121-121726-0000.npy")[0]
-    rng = np.random.default_rng(7)
-    batch = np.stack([raw + rng.normal(0, 3.0, raw.shape).astype(np.float32) for _ in range(16)])
+    vocab, log_probs, _ = load_inputs(16, 3.0, 0)  # bench_decoders' noisy batch
+    batch = np.stack(log_probs)
     slow = build_decoder("pyctcdecode", vocab, num_workers=1, beam_width=100)
     fast = build_decoder("native", vocab, num_workers=1, beam_width=100)
     for _ in range(2):

@@ -5,7 +5,7 @@ what reading the LM from the KenLM binary costs.
 
 Usage (from the repository root, ../shared beside it):
     python benchmarks/bench_kenlm_binary.py
-16 noisy copies of the real wav2vec2 logits (noise std 3.0, seed 7), width 100, one thread,
+the real wav2vec2 logits and 15 noisy copies (bench_decoders' batch: noise std 3.0, seed 0), width 100, one thread,
 best of 3 interleaved runs.
 """
 
@@ -15,16 +15,15 @@ import time
 
 import numpy as np
 
-from ctcdecode_kit import Vocabulary, build_decoder
+from bench_decoders import load_inputs
+from ctcdecode_kit import build_decoder
 
 SHARED = "../shared/data"
 
 
 def main() -> None:
-    vocab = Vocabulary.from_file(f"{SHARED}/wav2vec2-logits/vocab.json")
-    raw = np.load(f"{SHARED}/wav2vec2-logits/121-121726-0000.npy")[0]
-    rng = np.random.default_rng(7)
-    batch = np.stack([raw + rng.normal(0, 3.0, raw.shape).astype(np.float32) for _ in range(16)])
+    vocab, log_probs, _ = load_inputs(16, 3.0, 0)  # bench_decoders' noisy batch
+    batch = np.stack(log_probs)
     lms = {
         "ARPA (native)": f"{SHARED}/librispeech-lm/3-gram.pruned.arpa",
         "KenLM probing binary (native)": f"{SHARED}/kenlm-bin/librispeech-3gram-pruned.probing.bin",
