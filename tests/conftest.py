@@ -21,6 +21,8 @@ from typing import NoReturn
 
 import pytest
 
+from ctcdecode_kit.lm import LanguageModelBase
+
 _TEST_CACHE: list[str] = []
 
 
@@ -117,6 +119,21 @@ class SharedData:
     LIBRI_TEXT = (
         "i have a good deal of will you remember and what i have set my mind upon no doubt i shall some day achieve"
     )
+
+
+class FlatLM(LanguageModelBase):
+    """A one-state test LM: -1 per word, 0 for the end. Tests subclass it to add what they check."""
+
+    order = 1
+
+    def begin(self):
+        return ()
+
+    def score(self, state, word):
+        return -1.0, ()
+
+    def end(self, state):
+        return 0.0
 
 
 # ---------------------------------------------------------------- tiny CTC models (acoustic tests, CLI)

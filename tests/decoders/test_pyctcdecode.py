@@ -12,7 +12,7 @@ import pytest
 from ctcdecode_kit import Vocabulary, build_decoder
 from ctcdecode_kit.labels import pyctcdecode_labels
 from ctcdecode_kit.errors import InputError, LanguageModelError
-from ctcdecode_kit.lm import LanguageModelBase
+from tests.conftest import FlatLM
 
 
 def test_real_wav2vec2_logits_beam_100_gives_the_librispeech_reference(shared):
@@ -159,20 +159,9 @@ def test_spawned_workers_load_a_kenlm_file_again_and_decode_like_this_process(sh
         assert decoder.decode(batch, nbest=3) == serial
 
 
-class _UnpicklableLM(LanguageModelBase):
-    order = 1
-
+class _UnpicklableLM(FlatLM):
     def __init__(self):
         self.lock = threading.Lock()
-
-    def begin(self):
-        return ()
-
-    def score(self, state, word):
-        return -1.0, ()
-
-    def end(self, state):
-        return 0.0
 
 
 def test_an_unpicklable_lm_with_explicit_workers_is_refused_naming_it(shared):

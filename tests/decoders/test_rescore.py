@@ -10,6 +10,7 @@ from ctcdecode_kit.decoders.rescore import RescoreDecoder, rescore_hypotheses
 from ctcdecode_kit.errors import InputError, LanguageModelError
 from ctcdecode_kit.hypothesis import Hypothesis
 from ctcdecode_kit.lm import KenLM, LanguageModelBase
+from tests.conftest import FlatLM
 
 WHEREBY = "ALSO A POPULAR CONTRIVANCE WHEREBY LOVE MAKING MAY BE SUSPENDED BUT NOT STOPPED DURING THE PICNIC SEASON"
 WHERE_BY = WHEREBY.replace("WHEREBY", "WHERE BY")
@@ -29,22 +30,11 @@ class PrefersWhereBy(LanguageModelBase):
         return 0.0
 
 
-class Counting(LanguageModelBase):
+class Counting(FlatLM):
     """-1 per word, and counts how many sentences it was asked to score in batches."""
-
-    order = 1
 
     def __init__(self):
         self.batched = 0
-
-    def begin(self):
-        return ()
-
-    def score(self, state, word):
-        return -1.0, ()
-
-    def end(self, state):
-        return 0.0
 
     def score_sentences(self, sentences):
         self.batched += len(sentences)

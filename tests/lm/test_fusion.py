@@ -10,6 +10,7 @@ import pytest
 from ctcdecode_kit import Vocabulary, build_decoder
 from ctcdecode_kit.errors import LanguageModelError
 from ctcdecode_kit.lm import KenLM, LanguageModelBase, NullLM, PyctcdecodeLM, pyctcdecode_language_model
+from tests.conftest import FlatLM
 
 WHEREBY = "ALSO A POPULAR CONTRIVANCE WHEREBY LOVE MAKING MAY BE SUSPENDED BUT NOT STOPPED DURING THE PICNIC SEASON"
 WHERE_BY = WHEREBY.replace("WHEREBY", "WHERE BY")
@@ -130,17 +131,8 @@ def test_hotwords_still_work_with_a_custom_lm(wav2vec2):
 
 
 def test_an_lm_in_another_alphabet_is_refused(wav2vec2):
-    class Greek(LanguageModelBase):
-        order, unigrams = 1, ("αβγ", "δέλτα")
-
-        def begin(self):
-            return ()
-
-        def score(self, state, word):
-            return -1.0, ()
-
-        def end(self, state):
-            return 0.0
+    class Greek(FlatLM):
+        unigrams = ("αβγ", "δέλτα")
 
     with pytest.raises(LanguageModelError, match="none of the 2 words of Greek.*do not share an alphabet"):
         build_decoder("pyctcdecode", wav2vec2[0], lm=Greek())

@@ -11,7 +11,7 @@ import pytest
 
 from ctcdecode_kit import build_decoder, load_dataset
 from ctcdecode_kit.errors import InputError, LanguageModelError, MissingFileError
-from tests.conftest import require_module
+from tests.conftest import FlatLM, require_module
 
 require_module("kenlm", install="pip install kenlm")
 native = require_module("ctcdecode_kit.decoders.native")
@@ -268,21 +268,10 @@ def test_compare_with_the_default_decoders_loads_each_kind_of_lm_once(arpa, shar
 
 
 def test_data_derived_from_an_lm_is_kept_per_lm_object_and_word_list():
-    from ctcdecode_kit.lm import LanguageModelBase
     from ctcdecode_kit.lm.pyctcdecode_adapter import PyctcdecodeLM
 
-    class Words(LanguageModelBase):
-        order = 1
+    class Words(FlatLM):
         unigrams = ("cat", "dog")
-
-        def begin(self):
-            return ()
-
-        def score(self, state, word):
-            return -1.0, ()
-
-        def end(self, state):
-            return 0.0
 
     lm = Words()
     first = PyctcdecodeLM(lm, alpha=0.5, beta=1.0, unk_score_offset=-10.0)
