@@ -30,6 +30,8 @@ _LAZY = {
     "Utterance": "ctcdecode_kit.datasets",
     "load_dataset": "ctcdecode_kit.datasets",
     "transcribe": "ctcdecode_kit.runs.transcribe",
+    "from_pretrained": "ctcdecode_kit.pretrained",
+    "save_pretrained": "ctcdecode_kit.pretrained",
 }
 
 
@@ -60,6 +62,8 @@ __all__ = [
     "Word",
     "__version__",
     "build_decoder",
+    "from_pretrained",
+    "save_pretrained",
     "list_decoders",
     "register_decoder",
 ]
