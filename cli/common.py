@@ -98,8 +98,6 @@ def load_inputs(
         if vocabulary is None:
             raise InputError(f"no vocab.json in {str(logits)!r}; pass --vocab PATH")
         return None, list(dataset), vocabulary, None, {"logits": str(logits)}
-    if vocab is not None:
-        raise InputError("--vocab applies to --logits; an acoustic model brings its own vocabulary")
     from ctcdecode_kit import AcousticModel
     from ctcdecode_kit.default import default_assets
 
@@ -108,7 +106,9 @@ def load_inputs(
         assets = default_assets()
         data = data if data is not None else assets.eval_dir
         model = model if model is not None else str(assets.model_dir)
-    acoustic = AcousticModel.from_pretrained(model, device=device)
+    # --vocab with a model: the vocabulary of an .onnx model (else tokens.txt / vocab.json beside it)
+    vocabulary = Vocabulary.from_file(vocab) if vocab is not None else None
+    acoustic = AcousticModel.from_pretrained(model, device=device, vocabulary=vocabulary)
     dataset = load_dataset(data)
     return acoustic, list(dataset), acoustic.vocabulary, acoustic.frame_rate, {"model": str(model), "data": str(data)}
 

@@ -148,6 +148,31 @@ def _looks_local(name: str) -> bool:
     return path.exists() or path.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1 or "\\" in name
 
 
+def _is_onnx_name(name: str) -> bool:
+    """An ``.onnx`` file, or ``hama`` (hama's bundled phoneme model) unless a folder of that name exists."""
+    return name.lower().endswith(".onnx") or (name == "hama" and not Path(name).exists())
+
+
+def _repo_decoder_config(source: str) -> Any:
+    """The "-with-lm" decoder a local folder or Hub repo ships beside the model, else None."""
+    from .pretrained import ALPHABET_FILE, LM_DIR, load_decoder_config
+
+    folder = Path(source)
+    if folder.is_dir():
+        if not (folder / LM_DIR).exists() and not (folder / ALPHABET_FILE).is_file():
+            return None
+        return load_decoder_config(folder)
+    try:
+        from huggingface_hub import list_repo_files
+
+        files = set(list_repo_files(source))
+    except (OSError, ValueError):  # offline, or not a Hub repo: no decoder beyond the model's own
+        return None
+    if ALPHABET_FILE not in files and not any(f.startswith(LM_DIR + "/") for f in files):
+        return None
+    return load_decoder_config(source)
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
@@ -198,6 +223,10 @@ class AcousticModel:
         use_attention_mask: whether batches are passed with an attention mask.
         min_samples: the shortest input that yields one frame (the conv receptive field).
         name: what it was loaded from.
+        decoder_config: the decoder a Hugging Face "-with-lm" repo ships (``alphabet.json`` +
+            ``language_model/``) as a :class:`ctcdecode_kit.pretrained.DecoderConfig`, or None;
+            :meth:`build_decoder` builds it, and ``transcribe``/``compare``/``tune`` use its LM
+            and weights unless told otherwise.
     """
 
     model: Any
@@ -210,6 +239,7 @@ class AcousticModel:
     use_attention_mask: bool
     min_samples: int
     name: str = ""
+    decoder_config: Any = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -226,6 +256,8 @@ class AcousticModel:
         Args:
             name_or_dir: a hub id (``facebook/wav2vec2-base-960h``; needs the network the
                 first time) or a folder written by ``save_pretrained`` (model + processor).
+                A ``*.onnx`` file, or ``"hama"`` (hama's phoneme model), goes to
+                :meth:`from_onnx` (vocabulary: given, or tokens.txt / vocab.json beside it).
             device: ``"cuda"``, ``"cuda:1"``, ``"cpu"``...; None picks ``cuda`` when available.
             dtype: ``float32`` (default), ``float16`` (GPU only) or ``bfloat16``.
             vocabulary: overrides the tokenizer's vocabulary (then no tokenizer is needed).
@@ -240,6 +272,14 @@ class AcousticModel:
             >>> am.frame_rate, am.sampling_rate, len(am.vocabulary)               # doctest: +SKIP
             (50.0, 16000, 32)
         """
+        if _is_onnx_name(str(name_or_dir)):
+            if dtype is not None and resolve_dtype(dtype, torch.device("cpu")) != torch.float32:
+                raise InputError(f"dtype {dtype!r} does not apply to an ONNX model (its graph fixes its dtypes)")
+            from .onnx_model import hama_model, load_onnx_model
+
+            if str(name_or_dir) == "hama" and vocabulary is None:
+                return hama_model(device=device)
+            return load_onnx_model(name_or_dir, vocabulary, device=device)
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForCTC, AutoTokenizer
 
         source = str(name_or_dir)
@@ -331,7 +371,59 @@ class AcousticModel:
             use_attention_mask=bool(getattr(feature_extractor, "return_attention_mask", False)),
             min_samples=_min_samples(model),
             name=str(name_or_dir),
+            decoder_config=_repo_decoder_config(source),
         )
+
+    @classmethod
+    def from_onnx(
+        cls,
+        path: str | Path,
+        vocabulary: Vocabulary | str | Path | None,
+        *,
+        device: str | torch.device | None = None,
+        frame_rate: float | None = None,
+        sampling_rate: int = 16000,
+        max_batch_size: int | None = 1,
+        normalize: bool = False,
+    ) -> AcousticModel:
+        """Load a waveform-input ONNX CTC model through onnxruntime (the ``[onnx]`` extra).
+
+        The waveform goes in as given (no normalisation unless ``normalize=True``), with its
+        length when the graph has a lengths input; the frame rate is probed unless given;
+        at most ``max_batch_size`` utterances share a forward pass (default 1, so batching
+        cannot change the logits). See :mod:`ctcdecode_kit.onnx_model`, and
+        :func:`ctcdecode_kit.onnx_model.hama_model` for hama's phoneme model.
+
+        Example:
+            >>> am = AcousticModel.from_onnx("model.onnx", "tokens.txt")  # doctest: +SKIP
+            >>> em = am.logits(["speech.wav"])                             # doctest: +SKIP
+        """
+        from .onnx_model import load_onnx_model
+
+        return load_onnx_model(
+            path, vocabulary, device=device, frame_rate=frame_rate, sampling_rate=sampling_rate,
+            max_batch_size=max_batch_size, normalize=normalize,
+        )
+
+    def build_decoder(self, decoder: str = "native", **overrides: Any) -> Any:
+        """A decoder for this model's logits: the repo's own decoder settings when it ships one.
+
+        With a "-with-lm" repo (``decoder_config`` set) the repo's LM, ``attrs.json`` weights
+        and unigrams apply, with ``lm_rules="pyctcdecode"`` (see
+        :func:`ctcdecode_kit.from_pretrained`); ``overrides`` win. Otherwise a plain decoder.
+        Word timestamps are in seconds (the model's frame rate).
+
+        Example:
+            >>> am = AcousticModel.from_pretrained("patrickvonplaten/wav2vec2-base-100h-with-lm")  # doctest: +SKIP
+            >>> am.build_decoder(beam_width=50).alpha                                              # doctest: +SKIP
+            0.5
+        """
+        from .decoder import build_decoder
+
+        options = {"frame_rate": self.frame_rate, **overrides}
+        if self.decoder_config is not None:
+            return self.decoder_config.build_decoder(decoder, vocabulary=self.vocabulary, **options)
+        return build_decoder(decoder, self.vocabulary, **options)
 
     # ------------------------------------------------------------------ lengths
     @property
