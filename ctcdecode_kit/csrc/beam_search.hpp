@@ -293,6 +293,7 @@ struct OutputBeam {
   std::vector<std::pair<int32_t, int32_t>> frames;
   double logit_score = 0.0;
   double score = 0.0;
+  std::vector<int32_t> word_ids;  // lexicon search only: each word's lexicon index, -1 for an unknown word
 };
 
 inline double sum_log_scores(double s1, double s2) {

@@ -15,6 +15,7 @@
 
 #include "align.hpp"
 #include "beam_search.hpp"
+#include "lexicon.hpp"
 #include "ngram_lm.hpp"
 
 namespace py = pybind11;
@@ -133,7 +134,8 @@ struct Job {
 py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<std::string>& labels, int blank,
                       int delimiter, bool bpe, const DecodeOptions& options, const NgramLM* lm,
                       py::object py_lm, const WordList* py_lm_unigrams, double alpha, double beta,
-                      double unk_score_offset, int num_threads, int nbest) {
+                      double unk_score_offset, int num_threads, int nbest, const LexiconTrie* lexicon,
+                      const LexiconLookahead* lookahead, bool allow_unknown, double unknown_word_score) {
   // The caller's options object is never written: a decoder shared by threads passes its
   // own options and each call's n-best size separately.
   DecodeOptions local = options;
@@ -151,6 +153,16 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     throw py::value_error("pruning thresholds must not be NaN");
   if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
   if (lm != nullptr && !py_lm.is_none()) throw py::value_error("pass either a native LM or a Python LM, not both");
+  if (lexicon != nullptr) {
+    if (lexicon->vocab_size() != static_cast<int>(labels.size()))
+      throw py::value_error("the lexicon was built for " + std::to_string(lexicon->vocab_size()) + " tokens, the labels have " +
+                            std::to_string(labels.size()));
+    if (delimiter < 0) throw py::value_error("lexicon decoding needs a word delimiter token");
+    if (lookahead != nullptr && lookahead->node_scores.size() != lexicon->num_nodes())
+      throw py::value_error("the look-ahead scores belong to another lexicon");
+    if (std::isnan(unknown_word_score)) throw py::value_error("unknown_word_score must not be NaN");
+  }
+  LexiconSettings lex_settings{lexicon, lookahead, allow_unknown, unknown_word_score};
 
   std::vector<Job> jobs;
   jobs.reserve(arrays.size());
@@ -184,9 +196,15 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     std::mutex error_mutex;
     auto work = [&](int w) {
       try {
-        BeamSearch search(alphabet, opts, scorers[w].get());
+        std::unique_ptr<BeamSearch> search;
+        std::unique_ptr<LexiconSearch> lex_search;
+        if (lexicon != nullptr)
+          lex_search.reset(new LexiconSearch(alphabet, opts, scorers[w].get(), lex_settings));
+        else
+          search.reset(new BeamSearch(alphabet, opts, scorers[w].get()));
         for (size_t i = next++; i < jobs.size(); i = next++) {
-          results[i] = search.decode(jobs[i].data, jobs[i].frames);
+          results[i] = lexicon != nullptr ? lex_search->decode(jobs[i].data, jobs[i].frames)
+                                          : search->decode(jobs[i].data, jobs[i].frames);
           std::lock_guard<std::mutex> lock(error_mutex);
           if (error) return;
         }
@@ -212,7 +230,10 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     for (const auto& b : beams) {
       py::list frames;
       for (const auto& f : b.frames) frames.append(py::make_tuple(f.first, f.second));
-      hyps.append(py::make_tuple(py::str(b.text), frames, b.logit_score, b.score, b.tokens));
+      if (lexicon != nullptr)
+        hyps.append(py::make_tuple(py::str(b.text), frames, b.logit_score, b.score, b.tokens, b.word_ids));
+      else
+        hyps.append(py::make_tuple(py::str(b.text), frames, b.logit_score, b.score, b.tokens));
     }
     out.append(hyps);
   }
@@ -374,7 +395,38 @@ PYBIND11_MODULE(_native, m) {
   m.def("decode_batch", &decode_batch, py::arg("arrays"), py::arg("labels"), py::arg("blank"), py::arg("delimiter"),
         py::arg("bpe"), py::arg("options"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("py_lm_unigrams").none(true), py::arg("alpha"),
         py::arg("beta"), py::arg("unk_score_offset"), py::arg("num_threads"), py::arg("nbest") = -1,
-        "Decode float32 [T, V] arrays; per utterance a list of (text, word frames, am score, score, token ids).");
+        py::arg("lexicon").none(true) = py::none(), py::arg("lookahead").none(true) = py::none(),
+        py::arg("allow_unknown") = false, py::arg("unknown_word_score") = 0.0,
+        "Decode float32 [T, V] arrays; per utterance a list of (text, word frames, am score, score, token ids),\n"
+        "plus each word's lexicon index (-1: unknown word) when decoding with a lexicon.");
+
+  py::class_<LexiconTrie>(m, "LexiconTrie")
+      .def(py::init<std::vector<std::string>, std::vector<std::string>,
+                    const std::vector<std::pair<int32_t, std::vector<int32_t>>>&, int>(),
+           py::arg("lm_words"), py::arg("out_words"), py::arg("pronunciations"), py::arg("vocab_size"),
+           "A trie over token ids: per word its LM spelling and its output text; (word index, token ids) per pronunciation.")
+      .def_property_readonly("num_nodes", &LexiconTrie::num_nodes)
+      .def_property_readonly("num_words", &LexiconTrie::num_words)
+      .def_property_readonly("vocab_size", &LexiconTrie::vocab_size);
+  py::class_<LexiconLookahead>(m, "LexiconLookahead")
+      .def("__len__", [](const LexiconLookahead& la) { return la.node_scores.size(); })
+      .def("scores", [](const LexiconLookahead& la) { return la.node_scores; });
+  m.def(
+      "lexicon_lookahead",
+      [](const LexiconTrie& trie, const NgramLM* lm, py::object py_lm, const WordList* py_lm_unigrams, double alpha,
+         double beta, double unk_score_offset) {
+        if (lm != nullptr) {
+          NativeScorer scorer(*lm, alpha, beta, unk_score_offset, true, true);
+          py::gil_scoped_release release;
+          return make_lookahead(trie, scorer);
+        }
+        if (py_lm.is_none()) throw py::value_error("lexicon_lookahead needs a language model");
+        PyScorer scorer(py_lm, alpha, beta, unk_score_offset, py_lm_unigrams == nullptr ? nullptr : &py_lm_unigrams->words);
+        return make_lookahead(trie, scorer);
+      },
+      py::arg("trie"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("py_lm_unigrams").none(true),
+      py::arg("alpha"), py::arg("beta"), py::arg("unk_score_offset"),
+      "Per trie node, the best fused score of a word below it after <s> (the LM look-ahead).");
   m.def("align", &align, py::arg("log_probs"), py::arg("blank"), py::arg("token"), py::arg("succ_begin"),
         py::arg("succ"), py::arg("is_start"), py::arg("is_final"), py::arg("allow_empty"),
         "Viterbi CTC alignment over a token graph: (nodes, starts, ends, score), or None when no path fits.");

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -49,6 +50,7 @@ from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
 from ..alignment import align_text
 from ..labels import MAX_BEAM_WIDTH, beam_labels, strip_private
+from ..lexicon import Lexicon, as_lexicon
 from ..lm.casing import apply_case, detect_case
 from ..lm.kenlm_model import log10_to_ln
 from ..vocabulary import Vocabulary
@@ -137,6 +139,19 @@ class NativeDecoder(DecoderBase):
         lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it, None to keep.
         num_workers: threads for a batch (None: one per available core; 1: serial).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
+        lexicon: restrict the output to a lexicon's words: a lexicon file (``word tok tok ...``
+            per line, flashlight's format), a ``dict`` word -> pronunciations or a
+            :class:`~ctcdecode_kit.lexicon.Lexicon`. The search walks a trie over token ids;
+            the word delimiter (or the end) ends a word, and the LM is fused there (the kit's
+            rules). Needs a vocabulary with a word delimiter; no hotwords, no prune_history.
+        unknown_word_score: None (default): only lexicon words. A number: an out-of-lexicon
+            word may be spelled freely and costs this (natural log) on top of its LM score.
+        lm_lookahead: with a lexicon and an LM, a partial word carries the best score of the
+            words it can still become (flashlight's "smearing"), replaced at the word's end.
+
+    With a lexicon, ``Hypothesis.text`` is the lexicon's words (for a phoneme model, words,
+    not phonemes; for a spelled lexicon, ``vocabulary.text(tokens)``) and ``tokens`` the
+    token ids emitted.
 
     ``Hypothesis.tokens`` are the token ids the search emitted (collapsed, blanks removed),
     and ``text`` is exactly ``vocabulary.text(tokens)``. A decoder keeps no per-call state:
@@ -169,6 +184,9 @@ class NativeDecoder(DecoderBase):
         frame_rate: float | None = None,
         input_type: str = "auto",
         nbest: int = 1,
+        lexicon: str | Path | Lexicon | dict | None = None,
+        unknown_word_score: float | None = None,
+        lm_lookahead: bool = True,
     ) -> None:
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
         self.beam_width = check_positive_int("beam_width", beam_width, maximum=MAX_BEAM_WIDTH)
@@ -196,6 +214,16 @@ class NativeDecoder(DecoderBase):
         force_kit_rules = False
         self._native_lm, self._py_lm, self._case, force_kit_rules = self._make_lm(lm, lm_case)
         self._labels = beam_labels(vocabulary, self._case)
+        self.lexicon: Lexicon | None = None
+        self.unknown_word_score = None if unknown_word_score is None else check_finite_number(
+            "unknown_word_score", unknown_word_score
+        )
+        self._trie: Any = None
+        self._lookahead: Any = None
+        if lexicon is not None:
+            self._setup_lexicon(lexicon, lm_rules, hotwords, prune_history, bool(lm_lookahead))
+        elif unknown_word_score is not None:
+            raise InputError("unknown_word_score only applies with a lexicon (lexicon=...)")
         options = _native.DecodeOptions()
         options.beam_width = self.beam_width
         options.beam_prune_logp = check_finite_number("beam_prune_logp", beam_prune_logp)
@@ -208,7 +236,7 @@ class NativeDecoder(DecoderBase):
         options.prune_history = bool(prune_history)
         lm_object = self._native_lm or self._py_lm
         options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
-        options.kit_lm_rules = lm_rules == "kit" or force_kit_rules
+        options.kit_lm_rules = lm_rules == "kit" or force_kit_rules or lexicon is not None
         options.pyctcdecode_quirks = lm_rules == "pyctcdecode"
         self.lm_rules = lm_rules
         self._options = options  # read-only after construction (the C++ side copies it per call)
@@ -219,7 +247,35 @@ class NativeDecoder(DecoderBase):
             "token_top_k": token_top_k, "blank_skip_threshold": blank_skip_threshold, "lm_cache": lm_cache,
             "lm_rules": lm_rules, "lm_case": lm_case if lm_object is None or lm_case != "auto" else self._case,
             "num_workers": num_workers, "frame_rate": frame_rate, "input_type": input_type, "nbest": nbest,
+            "lexicon": self.lexicon, "unknown_word_score": unknown_word_score, "lm_lookahead": lm_lookahead,
         }
+
+    # ---------------------------------------------------------------- lexicon
+    def _setup_lexicon(self, lexicon: Any, lm_rules: str, hotwords: Any, prune_history: bool, lookahead: bool) -> None:
+        if self.vocabulary.word_delimiter is None:
+            raise InputError(
+                "lexicon decoding needs a vocabulary with a word delimiter token (e.g. '|' or '<wb>'); "
+                "pass word_delimiter= when building the Vocabulary"
+            )
+        if lm_rules != "kit":
+            raise InputError("lexicon decoding fuses the LM with the kit's rules; drop lm_rules='pyctcdecode'")
+        if hotwords:
+            raise InputError("hotwords are not supported with a lexicon (the lexicon already fixes the words)")
+        if prune_history:
+            raise InputError("prune_history is not supported with a lexicon")
+        self.lexicon = as_lexicon(lexicon)
+        self._trie = _compile_lexicon(self.lexicon, self.vocabulary, self._case)
+        lm_object = self._native_lm or self._py_lm
+        if lookahead and lm_object is not None:
+            self._lookahead = _native.lexicon_lookahead(
+                self._trie,
+                None if self._native_lm is None else self._native_lm._model,
+                self._py_lm,
+                self._py_lm_unigrams,
+                self.alpha,
+                self.beta,
+                self.unk_score_offset,
+            )
 
     # ---------------------------------------------------------------- language model
     def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None, bool]:
@@ -360,6 +416,10 @@ class NativeDecoder(DecoderBase):
                     self.unk_score_offset,
                     self._workers_for(len(todo)),
                     nbest,
+                    lexicon=self._trie,
+                    lookahead=self._lookahead,
+                    allow_unknown=self.unknown_word_score is not None,
+                    unknown_word_score=self.unknown_word_score or 0.0,
                 )
             except _native.LanguageModelCallbackError as exc:  # only the user's LM failing, nothing else
                 raise LanguageModelError(str(exc)) from None
@@ -379,6 +439,8 @@ class NativeDecoder(DecoderBase):
     ) -> list[Hypothesis]:
         if not beams:
             return [Hypothesis("", (), 0.0, 0.0, 0.0, ())]
+        if self._trie is not None:
+            return [self._lexicon_hypothesis(beam) for beam in beams[:nbest]]
         hyps = []
         for text, frames, am_score, total, tokens in beams[:nbest]:
             # The search's words (in the LM's case) and the vocabulary's words of the emitted
@@ -403,9 +465,30 @@ class NativeDecoder(DecoderBase):
             )
         return hyps
 
+    def _lexicon_hypothesis(self, beam: tuple) -> Hypothesis:
+        # Words are lexicon words (already in output form) or unknown words spelled in the
+        # search's labels (LM case, special-token stand-ins), one frame span each.
+        text, frames, am_score, total, tokens, word_ids = beam
+        words = []
+        for word, word_id, (start, end) in zip(text.split(" ") if text else [], word_ids, frames):
+            if word_id < 0:
+                word = self._to_vocab_text(word)
+            if word:
+                words.append(Word(word, int(start), int(end)).with_frame_rate(self.frame_rate))
+        clean_text = " ".join(w.text for w in words)
+        return Hypothesis(clean_text, tuple(tokens), float(total), float(am_score), self._lm_log_prob(clean_text), tuple(words))
+
     def __repr__(self) -> str:
         lm = self._native_lm or self._py_lm
         return f"NativeDecoder(vocabulary={len(self.vocabulary)} tokens, beam_width={self.beam_width}, lm={lm!r})"
+
+
+@functools.lru_cache(maxsize=8)
+def _compile_lexicon(lexicon: Lexicon, vocabulary: Vocabulary, lm_case: str | None) -> Any:
+    """The native trie of ``lexicon`` over ``vocabulary``'s token ids (cached: decoders derived by with_options share it)."""
+    out_words, prons = lexicon.resolve(vocabulary)
+    lm_words = [apply_case(w, lm_case) for w in out_words]
+    return _native.LexiconTrie(lm_words, list(out_words), [(w, list(ids)) for w, ids in prons], len(vocabulary))
 
 
 register_decoder("native", NativeDecoder, overwrite=True)
