@@ -101,7 +101,12 @@ class Vocabulary:
         ``blank`` defaults to the first of ``<pad>``, ``<blank>``, ``[PAD]``, ``<b>``,
         ``<eps>`` or the empty string found; ``word_delimiter`` to ``|``, ``" "`` or
         ESPnet's ``<space>`` (None: no delimiter). ``special`` defaults to every other ``<...>`` or ``[...]``
-        token.
+        token and every other whitespace-only token.
+
+        Phoneme vocabularies name their roles explicitly; multi-character tokens spell as they are:
+            >>> p = Vocabulary.from_labels(["<pad>", " ", "h", "ə", "oʊ", "<wb>", "<blank>"], blank="<blank>", word_delimiter="<wb>")
+            >>> p.blank, p.word_delimiter, sorted(p.special), p.text([2, 3, 4, 5, 4])
+            (6, 5, [0, 1], 'həoʊ oʊ')
 
         Example:
             >>> v = Vocabulary.from_labels([" ", "a", "b", ""])   # pyctcdecode style, blank last
@@ -133,8 +138,12 @@ class Vocabulary:
         if delim_id == blank_id:
             raise VocabularyError("the word delimiter and the blank must be different tokens")
         if special is AUTO:
+            # a whitespace token that is not the delimiter (hama's ' ' beside its '<wb>') cannot be
+            # part of a word either
             special_ids = {
-                i for i, t in enumerate(tokens) if _SPECIAL_PATTERN.match(t) and i not in (blank_id, delim_id)
+                i
+                for i, t in enumerate(tokens)
+                if (_SPECIAL_PATTERN.match(t) or (t and t.isspace())) and i not in (blank_id, delim_id)
             }
         else:
             special_ids = set()
