@@ -26,6 +26,7 @@ from .vocabulary import AUTO, Vocabulary
 _LAZY = {
     "AcousticModel": "ctcdecode_kit.acoustic",
     "Emissions": "ctcdecode_kit.acoustic",
+    "Lexicon": "ctcdecode_kit.lexicon",
     "load_audio": "ctcdecode_kit.audio",
     "Utterance": "ctcdecode_kit.datasets",
     "load_dataset": "ctcdecode_kit.datasets",
@@ -50,6 +51,7 @@ __all__ = [
     "AUTO",
     "AcousticModel",
     "Emissions",
+    "Lexicon",
     "Utterance",
     "load_audio",
     "load_dataset",
