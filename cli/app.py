@@ -66,6 +66,7 @@ app.command("list")(list_command)
 lm_app = typer.Typer(help="Build and query n-gram language models.", no_args_is_help=True)
 lm_app.command("build")(lm.lm_build)
 lm_app.command("score")(lm.lm_score)
+lm_app.command("export")(lm.lm_export)
 app.add_typer(lm_app, name="lm")
 
 
