@@ -13,7 +13,7 @@ import typer
 
 from ctcdecode_kit._version import package_versions
 
-from . import compare, decode, lm, transcribe, tune
+from . import compare, decode, lexicon, lm, transcribe, tune
 from .common import fail, friendly_errors
 
 app = typer.Typer(
@@ -68,6 +68,7 @@ lm_app.command("build")(lm.lm_build)
 lm_app.command("score")(lm.lm_score)
 lm_app.command("export")(lm.lm_export)
 app.add_typer(lm_app, name="lm")
+app.add_typer(lexicon.app, name="lexicon")
 
 
 def main() -> None:
