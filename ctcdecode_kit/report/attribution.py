@@ -76,7 +76,7 @@ def oracle_errors(references: Sequence[str], nbest: Sequence[Sequence[str]]) -> 
     """
     pairs_ref, pairs_hyp, owner = [], [], []
     for i, (ref, texts) in enumerate(zip(references, nbest)):
-        for text in (texts or [""]):
+        for text in dict.fromkeys(texts or [""]):  # each distinct hypothesis once
             pairs_ref.append(ref)
             pairs_hyp.append(text)
             owner.append(i)
