@@ -13,7 +13,7 @@ import typer
 
 from ctcdecode_kit._version import package_versions
 
-from . import compare, decode, lexicon, lm, transcribe, tune
+from . import compare, decode, lexicon, lm, report, transcribe, tune
 from .common import fail, friendly_errors
 
 app = typer.Typer(
@@ -62,6 +62,7 @@ app.command("compare")(compare.compare)
 app.command("transcribe")(transcribe.transcribe)
 app.command("tune")(tune.tune)
 app.command("list")(list_command)
+app.command("report")(report.report)
 
 lm_app = typer.Typer(help="Build and query n-gram language models.", no_args_is_help=True)
 lm_app.command("build")(lm.lm_build)
