@@ -8,8 +8,11 @@
    (``run.json``, see :mod:`ctcdecode_kit.runs.fingerprint`), open the journal and the
    logits cache;
 3. run (:func:`run_comparison`): the acoustic model (or the saved / cached logits) feeds
-   batches to every decoder; while the decoders work on batch N in a background thread,
-   the acoustic model already computes batch N+1 (on a GPU the two overlap fully);
+   batches to every decoder, through one of two runners over the same engine
+   (:mod:`ctcdecode_kit.runs.engine`): in this process (while the decoders work on batch N
+   in a background thread, the acoustic model already computes batch N+1), or on a Ray
+   cluster (``ray=ADDRESS``, :mod:`ctcdecode_kit.runs.ray_runner`: an acoustic actor pool
+   and one CPU actor pool per decoder). Both write the same files;
 4. report (:mod:`ctcdecode_kit.runs.outputs`): corpus scores, ``results.json`` /
    ``results.csv`` / ``wer_vs_time.png``, written atomically.
 
@@ -17,7 +20,10 @@ In the output folder, as it goes:
 
 * ``run.json``: what produced the folder (written first);
 * ``hyps.jsonl``: one line per (decoder, utterance), fsynced per batch (the journal that
-  ``resume=True`` continues from; see :mod:`ctcdecode_kit.runs.journal`);
+  ``resume=True`` continues from; see :mod:`ctcdecode_kit.runs.journal`). Lines are in
+  the order batches finished: dataset order in one process, block completion order on
+  Ray. Sorted by ``(decoder, id)`` the file is the same whichever runner wrote it (timings
+  excepted), and no (decoder, id) pair appears twice;
 * ``logits/*.npy``: the acoustic model's log-probs, so a rerun of the same run skips the
   acoustic pass (saved logits are read from their own files, never copied here).
 
@@ -32,27 +38,22 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .._version import __version__, package_versions
-from ..decoder import Decoder
 from ..errors import InputError
 from ..vocabulary import Vocabulary
+from .engine import Progress, RunPlan, Sink, build_decoders, close_decoders, feed_local
 from .fingerprint import RunFolder, digest, lm_fingerprint, model_fingerprint, utterances_fingerprint
 from .journal import Journal, ensure_output_dir
-from .logits_cache import LogitsCache, iter_log_probs, utterance_log_probs
+from .logits_cache import LogitsCache, utterance_log_probs
 from .outputs import Comparison, DecoderResult, summarise, write_summary
 from .specs import (
-    DecoderSpec,
     SharedSettings,
     available_decoder_specs,
-    build_from_spec,
     check_settings_used,
     parse_decoder_spec,
     spec_labels,
@@ -70,43 +71,14 @@ __all__ = [
     "utterance_log_probs",
 ]
 
-Progress = Callable[[str, int, int], None]
-"""``progress(task, done, total)``: called as work finishes (task is "acoustic" or a decoder label)."""
-
-COMPARE_FILES = ("hyps.jsonl", "results.json", "results.csv", "wer_vs_time.png")
+COMPARE_FILES = ("hyps.jsonl", "results.json", "results.csv", "wer_vs_time.png", "report.html")
 """The files a comparison writes in its output folder (besides ``run.json`` and ``logits/``)."""
 
 CHUNK_LENGTH_S = 30.0
 """Audio longer than this goes through the model in overlapping chunks (AcousticModel.iter_logits' default)."""
 
-
-@dataclass(frozen=True)
-class ComparePlan:
-    """Everything a comparison needs, checked, with the fingerprint of what its results depend on."""
-
-    utterances: tuple[Any, ...]
-    specs: tuple[DecoderSpec, ...]
-    shared: SharedSettings
-    vocabulary: Vocabulary
-    model: Any
-    batch_size: int
-    settings: dict[str, Any]
-    fingerprint: dict[str, Any]
-
-    @property
-    def ids(self) -> list[str]:
-        """Utterance ids in dataset order."""
-        return [u.id for u in self.utterances]
-
-    @property
-    def labels(self) -> list[str]:
-        """Decoder labels in table order."""
-        return [s.label for s in self.specs]
-
-    @property
-    def frame_rate(self) -> float:
-        """Frames per second of the logits."""
-        return float(self.shared.frame_rate or 50.0)
+ComparePlan = RunPlan
+"""A comparison's plan is the engine's :class:`~ctcdecode_kit.runs.engine.RunPlan`."""
 
 
 def plan_comparison(
@@ -122,6 +94,8 @@ def plan_comparison(
     beam_width: int | None = None,
     batch_size: int = 8,
     settings: dict[str, Any] | None = None,
+    nbest: int | None = None,
+    baseline: str | None = None,
 ) -> ComparePlan:
     """Check a comparison's inputs and fingerprint it, before any work (arguments as :func:`compare`).
 
@@ -146,8 +120,12 @@ def plan_comparison(
     specs = tuple(parse_decoder_spec(s) for s in (decoders or available_decoder_specs(lm is not None)))
     labels = spec_labels(specs)
     check_settings_used(specs, shared)
+    from ..report.analysis import check_report_options
+
+    report_options = check_report_options(labels, nbest=nbest, baseline=baseline)  # {"nbest": K, "baseline": B} as given
     record = {
         **(settings or {}),
+        **report_options,
         "decoders": labels,
         "lm": None if lm is None else str(lm) if isinstance(lm, (str, Path)) else type(lm).__name__,
         **shared.resolved(),
@@ -166,6 +144,7 @@ def plan_comparison(
         "decoders": labels,
         "lm": lm_fingerprint(lm) if any(s.use_lm for s in specs) else None,
         **shared.resolved(),
+        **({"nbest": report_options["nbest"]} if "nbest" in report_options else {}),
     }
     return ComparePlan(utterances, specs, shared, vocabulary, model, batch_size, record, fingerprint)
 
@@ -188,84 +167,6 @@ def open_output(plan: ComparePlan, output_dir: str | Path, *, resume: bool, over
     return RunOutput(out, journal, LogitsCache(out / "logits", plan.ids))
 
 
-class _Decoding:
-    """The decode side of a run: which (decoder, utterance) pairs are done, and their records."""
-
-    def __init__(self, plan: ComparePlan, decoders: dict[str, Decoder], output: RunOutput | None,
-                 progress: Progress | None) -> None:
-        self.plan, self.decoders, self.progress = plan, decoders, progress
-        self.journal = output.journal if output is not None else None
-        self.records = {(r["decoder"], r["id"]): r for r in (self.journal.records if self.journal else [])}
-        self.counts = {label: sum(1 for (d, _) in self.records if d == label) for label in plan.labels}
-
-    def unfinished(self, utt_id: str) -> bool:
-        return any((label, utt_id) not in self.records for label in self.plan.labels)
-
-    def report(self, task: str, done: int) -> None:
-        if self.progress is not None:
-            self.progress(task, done, len(self.plan.utterances))
-
-    def decode(self, chunk: list[Any], arrays: list[np.ndarray]) -> None:
-        """Decode one batch with every decoder that has not finished it, journaling the results."""
-        lengths = [a.shape[0] for a in arrays]
-        padded = np.zeros((len(arrays), max(lengths + [0]), len(self.plan.vocabulary)), dtype=np.float32)
-        for i, a in enumerate(arrays):
-            padded[i, : a.shape[0]] = a
-        for label, decoder in self.decoders.items():
-            todo = [i for i, u in enumerate(chunk) if (label, u.id) not in self.records]
-            if not todo:
-                continue
-            t0 = time.perf_counter()
-            hyps = decoder.decode(padded[todo], [lengths[i] for i in todo])
-            seconds = (time.perf_counter() - t0) / len(todo)
-            new = [_record(label, chunk[i], nbest[0], lengths[i], seconds) for i, nbest in zip(todo, hyps)]
-            if self.journal is not None:
-                self.journal.extend(new)
-            self.records.update(((label, r["id"]), r) for r in new)
-            self.counts[label] += len(new)
-            self.report(label, self.counts[label])
-
-
-def _record(label: str, utt: Any, best: Any, frames: int, seconds: float) -> dict[str, Any]:
-    return {
-        "decoder": label,
-        "id": utt.id,
-        "reference": utt.reference,
-        "text": best.text,
-        "score": best.score,
-        "am_score": best.am_score,
-        "lm_score": best.lm_score,
-        "frames": frames,
-        "decode_seconds": seconds,
-        "words": [[w.text, w.start_time, w.end_time] for w in best.words],
-    }
-
-
-def _feed(plan: ComparePlan, decoding: _Decoding, cache: LogitsCache | None) -> float:
-    """Acoustic batches to the decoders (one batch decoding while the next is computed); acoustic seconds."""
-    todo = [u for u in plan.utterances if decoding.unfinished(u.id)]
-    finished = len(plan.utterances) - len(todo)
-    decoding.report("acoustic", finished)
-    acoustic_seconds = 0.0
-    pending: Future | None = None
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        batches = iter_log_probs(todo, plan.model, plan.vocabulary, plan.batch_size, cache)
-        while True:
-            t0 = time.perf_counter()
-            item = next(batches, None)
-            acoustic_seconds += time.perf_counter() - t0
-            if item is None:
-                break
-            finished += len(item[0])
-            decoding.report("acoustic", finished)
-            if pending is not None:
-                pending.result()
-            pending = worker.submit(decoding.decode, *item)
-        if pending is not None:
-            pending.result()
-    return acoustic_seconds
-
-
 def run_comparison(
     plan: ComparePlan,
     *,
@@ -273,27 +174,34 @@ def run_comparison(
     resume: bool = False,
     overwrite: bool = False,
     progress: Progress | None = None,
+    ray: str | None = None,
+    ray_options: Any = None,
+    report: bool = True,
 ) -> Comparison:
     """Run a planned comparison (see :func:`compare` for the arguments)."""
     started = time.perf_counter()
     if output_dir is None and (resume or overwrite):
         raise InputError("resume and overwrite apply to an output folder; give output_dir")
-    decoders: dict[str, Decoder] = {}
-    try:
-        for spec in plan.specs:  # every decoder is built (and every LM loaded) before the folder is touched
-            decoders[spec.label] = build_from_spec(spec, plan.vocabulary, plan.shared, strict=False)
+    if ray is not None:
+        from . import ray_runner
+
+        runner = ray_runner.RayRunner(ray, ray_options)
+        plan = runner.prepare(plan)  # connects and checks every spec before the folder is touched
         output = open_output(plan, output_dir, resume=resume, overwrite=overwrite) if output_dir is not None else None
-        decoding = _Decoding(plan, decoders, output, progress)
-        for label in plan.labels:
-            decoding.report(label, decoding.counts[label])
-        acoustic_seconds = _feed(plan, decoding, output.cache if output is not None else None)
-    finally:
-        for decoder in decoders.values():
-            close = getattr(decoder, "close", None)
-            if close is not None:
-                close()
+        sink = Sink(plan.labels, len(plan.utterances), output.journal if output else None, progress)
+        sink.report_all()
+        acoustic_seconds = runner.feed(plan, sink, output.cache if output is not None else None)
+    else:
+        decoders = build_decoders(plan.specs, plan.vocabulary, plan.shared)  # every LM loaded before the folder is touched
+        try:
+            output = open_output(plan, output_dir, resume=resume, overwrite=overwrite) if output_dir is not None else None
+            sink = Sink(plan.labels, len(plan.utterances), output.journal if output else None, progress)
+            sink.report_all()
+            acoustic_seconds = feed_local(plan, decoders, sink, output.cache if output is not None else None)
+        finally:
+            close_decoders(decoders)
     comparison = Comparison(
-        summarise(decoding.records, plan.labels, plan.ids, frame_rate=plan.frame_rate),
+        summarise(sink.records, plan.labels, plan.ids, frame_rate=plan.frame_rate),
         {**plan.settings, "versions": package_versions()},
         acoustic_seconds,
         time.perf_counter() - started,
@@ -301,6 +209,10 @@ def run_comparison(
     )
     if output is not None:
         write_summary(comparison, output.path)
+        from ..report import report_run  # adds the report's numbers to results.json, writes report.html
+
+        report_run(output.path, sink.records, plan.labels, lm=plan.shared.lm, vocabulary=plan.vocabulary,
+                   baseline=plan.settings.get("baseline"), html=report)
     return comparison
 
 
@@ -321,6 +233,11 @@ def compare(
     overwrite: bool = False,
     progress: Progress | None = None,
     settings: dict[str, Any] | None = None,
+    ray: str | None = None,
+    ray_options: Any = None,
+    nbest: int | None = None,
+    baseline: str | None = None,
+    report: bool = True,
 ) -> Comparison:
     """Decode ``utterances`` with every decoder and score them against their references.
 
@@ -341,6 +258,16 @@ def compare(
         overwrite: delete the results and logits a previous run wrote in ``output_dir`` first.
         progress: optional ``progress(task, done, total)`` callback.
         settings: extra entries for ``results.json``'s settings (e.g. the CLI's paths).
+        ray: run on Ray instead of in this process: ``"auto"`` (a running cluster),
+            ``"local"`` (start one here), ``"ray://host:port"`` or ``"host:port"``; see
+            :mod:`ctcdecode_kit.runs.ray_runner`. Same outputs; not part of the fingerprint.
+        ray_options: a :class:`~ctcdecode_kit.runs.ray_runner.RayOptions` (actor pool sizes).
+        nbest: keep this many hypotheses per utterance in ``hyps.jsonl`` (field ``nbest``),
+            for the report's n-best oracle WER (None: the best one only).
+        baseline: the decoder the report compares the others with (None: ``greedy`` when
+            present, else the first decoder); see :mod:`ctcdecode_kit.report`.
+        report: write ``report.html`` into ``output_dir`` (the report's numbers go into
+            ``results.json`` either way).
 
     Example:
         >>> from ctcdecode_kit.datasets import load_dataset
@@ -351,5 +278,7 @@ def compare(
     plan = plan_comparison(
         utterances, decoders=decoders, model=model, vocabulary=vocabulary, frame_rate=frame_rate, lm=lm,
         alpha=alpha, beta=beta, beam_width=beam_width, batch_size=batch_size, settings=settings,
+        nbest=nbest, baseline=baseline,
     )
-    return run_comparison(plan, output_dir=output_dir, resume=resume, overwrite=overwrite, progress=progress)
+    return run_comparison(plan, output_dir=output_dir, resume=resume, overwrite=overwrite, progress=progress,
+                          ray=ray, ray_options=ray_options, report=report)

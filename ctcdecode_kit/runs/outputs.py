@@ -77,7 +77,9 @@ def summarise(
     """Corpus WER/CER, error counts and timing of each decoder over ``ids``.
 
     ``records`` are the journal's rows (``decoder``, ``id``, ``reference``, ``text``,
-    ``frames``, ``decode_seconds``), as a list or keyed by ``(decoder, id)``.
+    ``frames``, ``decode_seconds``), as a list or keyed by ``(decoder, id)``. Rows that
+    carry their alignment ``counts`` (:func:`~ctcdecode_kit.runs.engine.utterance_counts`)
+    are summed, never averaged; otherwise the corpus is scored from the texts.
     """
     from ..metrics import score
 
@@ -85,7 +87,7 @@ def summarise(
     scored = []
     for label in labels:
         rows = [by_key[(label, u)] for u in ids]
-        scores = score([r["reference"] for r in rows], [r["text"] for r in rows])
+        scores = _summed(rows) or score([r["reference"] for r in rows], [r["text"] for r in rows])
         decode_seconds = float(sum(r["decode_seconds"] for r in rows))
         audio_seconds = float(sum(r["frames"] for r in rows)) / frame_rate
         scored.append((label, scores, decode_seconds, audio_seconds))
@@ -107,6 +109,21 @@ def summarise(
         )
         for label, scores, decode_seconds, audio_seconds in scored
     )
+
+
+def _summed(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """Corpus :class:`~ctcdecode_kit.metrics.Scores` from per-utterance counts (None: some row has none,
+    or the references hold no words, which ``score`` reports)."""
+    from ..metrics import Scores
+
+    if not rows or any("counts" not in r for r in rows):
+        return None
+    total = {name: sum(int(r["counts"][name]) for r in rows) for name in rows[0]["counts"]}
+    if total["ref_words"] == 0:
+        return None
+    errors = total["substitutions"] + total["deletions"] + total["insertions"]
+    return Scores(wer=errors / total["ref_words"], cer=total["char_errors"] / total["ref_chars"],
+                  n_utterances=len(rows), **total)
 
 
 def write_summary(comparison: Comparison, out: Path) -> None:
