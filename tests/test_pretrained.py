@@ -420,3 +420,33 @@ def test_a_kit_written_folder_loads_in_the_hf_processor_and_decodes_identically(
         _assert_same(hf.text[i], hf.logit_score[i], hf.lm_score[i], hf.word_offsets[i], hyps[0])
     reloaded = ctcdecode_kit.from_pretrained(model)
     assert [h[0] for h in reloaded.decode(np.stack(arrays))] == [h[0] for h in decoder.decode(np.stack(arrays))]
+
+
+# ---------------------------------------------------------------------------- core: CLI / run settings take the repo's
+def test_run_settings_use_the_repo_lm_and_weights_unless_given(tmp_path: Path, cache_home: Path) -> None:
+    from ctcdecode_kit.runs.specs import SharedSettings, build_from_spec
+
+    config = load_decoder_config(_layout(tmp_path / "repo", shared_path("kenlm/test.arpa")))
+    vocab = config.vocabulary
+    decoder = build_from_spec("native", vocab, SharedSettings(repo=config))  # the repo's LM means native+lm
+    assert (decoder.alpha, decoder.beta, decoder.unk_score_offset, decoder.lm_rules) == (0.7, 1.25, -8.0, "pyctcdecode")
+    assert build_from_spec("native", vocab, SharedSettings(repo=config, beta=3.0)).beta == 3.0
+    mine = build_from_spec("native", vocab, SharedSettings(repo=config, lm=shared_path("kenlm/toy0.arpa")))
+    assert (mine.alpha, mine.beta, mine.lm_rules) == (0.5, 1.0, "kit")  # another LM: the kit's defaults
+    assert type(build_from_spec("greedy", vocab, SharedSettings(repo=config))).__name__ == "GreedyDecoder"
+    assert sorted(p.name for p in (config.folder / "language_model").iterdir()) == ["attrs.json", "test.arpa", "unigrams.txt"]
+
+
+def test_cli_transcribe_uses_the_repo_decoder(tmp_path: Path, cache_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ctcdecode_kit.cli.app import app
+
+    folder = _layout(_tiny_model(tmp_path / "m"), shared_path("kenlm/test.arpa"))
+    audio = sorted(shared_path("librispeech-audio").glob("*.wav"))[0]
+    result = CliRunner().invoke(app, ["transcribe", str(audio), "--model", str(folder), "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.strip().splitlines()[-1])
+    assert record["file"] == str(audio)
+    # greedy reports no LM score; the repo's native+lm decoder does (every utterance ends with </s>)
+    assert record["lm_score"] != 0.0
