@@ -41,17 +41,30 @@ def friendly_errors(func: F) -> F:
 
 
 LM_HELP = "ARPA or KenLM binary LM (a beam decoder given --lm fuses it: -d native --lm X means native+lm)."
-ALPHA_HELP = "LM weight (default: 0.5)."
-BETA_HELP = "Word insertion bonus (default: 1.0)."
+ALPHA_HELP = "LM weight (default: 0.5); a '-with-lm' model's own when it brings the LM."
+BETA_HELP = "Word insertion bonus (default: 1.0); a '-with-lm' model's own when it brings the LM."
 
 
 def shared_settings(
-    lm: Path | None, alpha: float | None, beta: float | None, beam_width: int | None, frame_rate: float | None = None
+    lm: Path | None, alpha: float | None, beta: float | None, beam_width: int | None, frame_rate: float | None = None,
+    repo: Any = None,
 ) -> Any:
-    """The settings a run's decoders share; None = not given (the option builder applies the defaults)."""
+    """The settings a run's decoders share; None = not given (the option builder applies the defaults,
+    a "-with-lm" model's ``repo`` decoder settings first)."""
     from ctcdecode_kit.runs.specs import SharedSettings
 
-    return SharedSettings(lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, frame_rate=frame_rate)
+    return SharedSettings(lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, frame_rate=frame_rate, repo=repo)
+
+
+def repo_lm_settings(
+    acoustic: Any, lm: Path | None, alpha: float | None, beta: float | None
+) -> tuple[Path | None, float | None, float | None]:
+    """(lm, alpha, beta) with a "-with-lm" model's own LM and weights where the user gave no LM."""
+    repo = getattr(acoustic, "decoder_config", None)
+    if lm is not None or repo is None or not repo.has_lm:
+        return lm, alpha, beta
+    path = Path(repo.decoder_options("native")["lm"])  # an ARPA file via its user-cache link (see pretrained)
+    return path, repo.alpha if alpha is None else alpha, repo.beta if beta is None else beta
 
 
 def close(decoder: Any) -> None:

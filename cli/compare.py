@@ -8,8 +8,8 @@ from typing import Any
 import typer
 
 from .common import (
-    ALPHA_HELP, BETA_HELP, OUTPUT_HELP, OVERWRITE_HELP, Bars, default_lm, friendly_errors, load_inputs, run_names,
-    wants_lm,
+    ALPHA_HELP, BETA_HELP, OUTPUT_HELP, OVERWRITE_HELP, Bars, default_lm, friendly_errors, load_inputs,
+    repo_lm_settings, run_names, wants_lm,
 )
 
 
@@ -75,6 +75,8 @@ def compare(
     if lm is None and wants_lm(decoder):
         lm = default_lm(lm, model, data, logits)
     acoustic, utterances, vocabulary, frame_rate, settings = load_inputs(model, data, logits, vocab, device)
+    if wants_lm(decoder):  # a "-with-lm" model: its LM and weights unless --lm/--alpha/--beta
+        lm, alpha, beta = repo_lm_settings(acoustic, lm, alpha, beta)
     plan = plan_comparison(
         utterances, decoders=decoder or None, model=acoustic, vocabulary=vocabulary, frame_rate=frame_rate,
         lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, batch_size=batch_size, settings=settings,

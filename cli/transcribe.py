@@ -15,7 +15,10 @@ from .common import ALPHA_HELP, BETA_HELP, LM_HELP, close, friendly_errors, quie
 def transcribe(
     files: list[Path] = typer.Argument(..., help="Audio files (wav, flac, ogg, mp3)."),
     model: str | None = typer.Option(None, "--model", "-m", help="HF model id or local dir (default: embedded model)."),
-    decoder: str = typer.Option("greedy", "--decoder", "-d", help="Decoder spec NAME[+lm][:key=value,...]."),
+    decoder: str | None = typer.Option(
+        None, "--decoder", "-d",
+        help="Decoder spec NAME[+lm][:key=value,...] (default: native with a '-with-lm' model's LM, else greedy).",
+    ),
     lm: Path | None = typer.Option(None, "--lm", help=LM_HELP),
     alpha: float | None = typer.Option(None, help=ALPHA_HELP),
     beta: float | None = typer.Option(None, help=BETA_HELP),
@@ -34,7 +37,10 @@ def transcribe(
 
     quiet_transformers()
     acoustic = AcousticModel.from_pretrained(model or str(default_assets().model_dir), device=device)
-    shared = shared_settings(lm, alpha, beta, beam_width, acoustic.frame_rate)
+    repo = acoustic.decoder_config  # a "-with-lm" model: its LM and weights unless --lm/--alpha/--beta
+    shared = shared_settings(lm, alpha, beta, beam_width, acoustic.frame_rate, repo=repo)
+    if decoder is None:
+        decoder = "native" if shared.repo_lm() is not None else "greedy"
     built = build_from_spec(decoder, acoustic.vocabulary, shared)
     try:
         hyps = run_transcribe([str(f) for f in files], model=acoustic, decoder=built)

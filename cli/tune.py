@@ -7,13 +7,13 @@ from typing import Any
 
 import typer
 
-from .common import OVERWRITE_HELP, friendly_errors, load_inputs, parse_range, run_names
+from .common import OVERWRITE_HELP, friendly_errors, load_inputs, parse_range, repo_lm_settings, run_names
 
 
 
 @friendly_errors
 def tune(
-    lm: Path = typer.Option(..., "--lm", help="ARPA or KenLM binary LM."),
+    lm: Path | None = typer.Option(None, "--lm", help="ARPA or KenLM binary LM (default: a '-with-lm' model's own)."),
     model: str | None = typer.Option(None, "--model", "-m", help="HF model id or local dir (default: embedded model)."),
     data: Path | None = typer.Option(None, "--data", help="Audio dev set."),
     logits: Path | None = typer.Option(None, "--logits", help="Saved-logits dev set."),
@@ -36,6 +36,7 @@ def tune(
 
     Example: ctcdecode-kit tune --lm lm.arpa --logits dev-logits/ --trials 20
     """
+    from ctcdecode_kit.errors import InputError
     from ctcdecode_kit.runs.fingerprint import default_output_dir
     from ctcdecode_kit.runs.journal import ensure_output_dir
     from ctcdecode_kit.runs.logits_cache import utterance_log_probs
@@ -44,6 +45,9 @@ def tune(
     if output is not None:
         ensure_output_dir(output)
     acoustic, utterances, vocabulary, _rate, settings = load_inputs(model, data, logits, vocab, device)
+    lm, _alpha, _beta = repo_lm_settings(acoustic, lm, None, None)  # a "-with-lm" model's LM
+    if lm is None:
+        raise InputError("tune needs a language model: pass --lm PATH, or --model with a '-with-lm' repo")
     arrays = utterance_log_probs(utterances, acoustic, vocabulary)
     plan = plan_tune(
         arrays, [u.reference for u in utterances], vocabulary, lm=lm, decoder=decoder,

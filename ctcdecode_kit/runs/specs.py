@@ -79,6 +79,11 @@ class DecoderSpec:
 class SharedSettings:
     """Settings shared by a run's decoders; None means "not given" (the default applies).
 
+    ``repo`` is the decoder a Hugging Face "-with-lm" model ships
+    (:class:`ctcdecode_kit.pretrained.DecoderConfig`, ``AcousticModel.decoder_config``):
+    when no ``lm`` is given its LM and ``alpha``/``beta`` are the defaults (and ``native``
+    also gets its unigrams with ``lm_rules="pyctcdecode"``, as the repo's processor decoded).
+
     Example:
         >>> SharedSettings(alpha=0.9).given()
         ['alpha']
@@ -89,6 +94,11 @@ class SharedSettings:
     beta: float | None = None
     beam_width: int | None = None
     frame_rate: float | None = None
+    repo: Any = None
+
+    def repo_lm(self) -> Any:
+        """The repo's decoder config when it supplies the LM (no ``lm`` given, the repo has one), else None."""
+        return self.repo if self.lm is None and getattr(self.repo, "has_lm", False) else None
 
     def given(self) -> list[str]:
         """Names of the LM and search settings that were given (frame_rate is always usable)."""
@@ -101,9 +111,10 @@ class SharedSettings:
             >>> SharedSettings(beta=2.0).resolved()
             {'alpha': 0.5, 'beta': 2.0, 'beam_width': 100}
         """
+        repo = self.repo_lm()
         return {
-            "alpha": DEFAULT_ALPHA if self.alpha is None else self.alpha,
-            "beta": DEFAULT_BETA if self.beta is None else self.beta,
+            "alpha": (DEFAULT_ALPHA if repo is None else repo.alpha) if self.alpha is None else self.alpha,
+            "beta": (DEFAULT_BETA if repo is None else repo.beta) if self.beta is None else self.beta,
             "beam_width": DEFAULT_BEAM_WIDTH if self.beam_width is None else self.beam_width,
         }
 
@@ -200,6 +211,11 @@ def _lm_options(spec: DecoderSpec, accepted: frozenset[str] | None, shared: Shar
     weights = shared.resolved()
     if "lm" in spec.options or "lms" in spec.options:  # the spec names its own LM
         return {}
+    repo = shared.repo_lm()
+    if repo is not None and _takes(accepted, "lm"):  # the model repo's own decoder settings
+        return {**repo.decoder_options(spec.backend), "alpha": weights["alpha"], "beta": weights["beta"]}
+    if repo is not None and accepted is not None and "lms" in accepted:
+        return {"lms": [repo.decoder_options("native")["lm"]], "alphas": [weights["alpha"]], "beta": weights["beta"]}
     if shared.lm is None:
         raise InputError(
             f"decoder {spec.label!r} needs a language model; pass --lm PATH (an ARPA or KenLM binary file) "
@@ -276,7 +292,8 @@ def single_decoder_spec(spec: str, shared: SharedSettings) -> DecoderSpec:
         True
     """
     parsed = parse_decoder_spec(spec)
-    if shared.lm is not None and not parsed.use_lm and _takes_lm(_accepted_options(parsed.backend)):
+    has_lm = shared.lm is not None or shared.repo_lm() is not None
+    if has_lm and not parsed.use_lm and _takes_lm(_accepted_options(parsed.backend)):
         parsed = replace(parsed, use_lm=True)
     return parsed
 
@@ -286,7 +303,7 @@ def split_shared_options(options: dict[str, Any]) -> tuple[SharedSettings, dict[
 
     Example:
         >>> split_shared_options({"beam_width": 8, "hotwords": ["kit"]})
-        (SharedSettings(lm=None, alpha=None, beta=None, beam_width=8, frame_rate=None), {'hotwords': ['kit']})
+        (SharedSettings(lm=None, alpha=None, beta=None, beam_width=8, frame_rate=None, repo=None), {'hotwords': ['kit']})
     """
     rest = dict(options)
     shared = SharedSettings(**{name: rest.pop(name) for name in (*_FLAGS, "frame_rate") if name in rest})
