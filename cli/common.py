@@ -41,8 +41,8 @@ def friendly_errors(func: F) -> F:
 
 
 LM_HELP = "ARPA or KenLM binary LM (a beam decoder given --lm fuses it: -d native --lm X means native+lm)."
-ALPHA_HELP = "LM weight (default: 0.5); a '-with-lm' model's own when it brings the LM."
-BETA_HELP = "Word insertion bonus (default: 1.0); a '-with-lm' model's own when it brings the LM."
+ALPHA_HELP = "LM weight (default: 0.5)."
+BETA_HELP = "Word insertion bonus (default: 1.0)."
 
 
 def shared_settings(
