@@ -55,7 +55,7 @@ import math
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,15 +63,10 @@ import numpy as np
 
 from ctcdecode_kit.errors import InputError
 
-from .build_counts import (
-    BOS,
-    Estimate,
-    NgramTables,
-    Progress,
-    count_ngrams,
-    encode_corpus,
-    ngram_words,
-)
+from . import build_counts
+from .build_counts import BOS, NgramTables, Progress, count_ngrams, encode_corpus
+from .build_estimate import Estimate, ngram_words
+from .build_store import DEFAULT_MEMORY, Budget, parse_memory
 from .casing import apply_case, check_case
 
 __all__ = ["MAX_ORDER", "MIN_ORDER", "ArpaStats", "build_arpa", "normalize_line"]
@@ -126,10 +121,10 @@ class ArpaStats:
     seconds: float
 
 
-def _discounts(values: np.ndarray, fallback: tuple[float, float, float]) -> tuple[float, float, float]:
-    """``(D1, D2, D3+)`` from one order's adjusted counts, or ``fallback`` when they cannot give them."""
-    t = np.bincount(np.minimum(np.asarray(values, dtype=np.int64), 5), minlength=6)
-    t1, t2, t3, t4 = (int(v) for v in t[1:5])
+def _discounts(hist: np.ndarray, fallback: tuple[float, float, float]) -> tuple[float, float, float]:
+    """``(D1, D2, D3+)`` from one order's counts of counts (``hist[k]``: n-grams with adjusted count k),
+    or ``fallback`` when they cannot give them."""
+    t1, t2, t3, t4 = (int(v) for v in hist[1:5])
     if min(t1, t2, t3, t4) == 0:
         return fallback
     y = t1 / (t1 + 2 * t2)
@@ -161,6 +156,7 @@ def build_arpa(
     strip_punctuation: bool = False,
     discount_fallback: tuple[float, float, float] = (0.5, 1.0, 1.5),
     progress: Progress | None = None,
+    memory: int | str = DEFAULT_MEMORY,
 ) -> ArpaStats:
     """Estimate an interpolated modified Kneser-Ney n-gram model and write it as ARPA.
 
@@ -178,7 +174,13 @@ def build_arpa(
             cannot give discounts (tiny corpora).
         progress: None, or ``progress(stage, done, total)``, called as each stage
             advances: ``"reading text"`` (words; ``total`` is 0 until the end),
-            ``"counting 2-grams"`` ... (tokens), ``"writing ARPA"`` (n-grams).
+            ``"counting 2-grams"`` ... (tokens), ``"merging 2-grams"`` ... (n-grams; only
+            when an order outgrew the budget and was counted in several sorted runs),
+            ``"estimating"`` (n-gram rows, three passes), ``"writing ARPA"`` (n-grams).
+        memory: the budget for the arrays that grow with the corpus, in bytes or as a string
+            such as ``"1G"``, ``"500M"``, ``"64K"`` (binary units; default 1 GiB, at least
+            64K). The interpreter, numpy and the vocabulary come on top. A smaller budget
+            means more, smaller sorted runs and passes, the same output.
 
     Returns:
         :class:`ArpaStats` describing what was written.
@@ -205,15 +207,17 @@ def build_arpa(
         )
     if progress is not None and not callable(progress):
         raise InputError(f"progress must be a callable progress(stage, done, total) or None, got {progress!r}")
+    budget = Budget(parse_memory(memory))
     if isinstance(text_lines, Path) and not text_lines.is_file():
         from ctcdecode_kit.errors import MissingFileError
 
         raise MissingFileError(f"text file {str(text_lines)!r} does not exist")
+    chunk = budget.chunk_tokens(build_counts.CHUNK_TOKENS)
     with tempfile.TemporaryDirectory(prefix="ctcdecode_kit-build-") as folder:
         if isinstance(text_lines, Path):
             with open(text_lines, encoding="utf-8") as stream:
                 try:
-                    corpus = encode_corpus(stream, case, strip_punctuation, folder, progress)
+                    corpus = encode_corpus(stream, case, strip_punctuation, folder, progress, chunk)
                 except UnicodeDecodeError as exc:
                     from ctcdecode_kit.errors import FileFormatError
 
@@ -222,18 +226,21 @@ def build_arpa(
                         f"of a block read); convert it to UTF-8 first"
                     ) from None
         else:
-            corpus = encode_corpus(text_lines, case, strip_punctuation, folder, progress)
+            corpus = encode_corpus(text_lines, case, strip_punctuation, folder, progress, chunk)
         if corpus.words == 0:
             raise InputError("text_lines holds no words (every line is blank); an LM needs some text")
         by_text = sorted(range(len(corpus.vocab)), key=corpus.vocab.__getitem__)
         vocab = [corpus.vocab[i] for i in by_text]
         rank = np.empty(len(vocab), dtype=np.int64)
         rank[by_text] = np.arange(len(vocab))
-        tables = count_ngrams(corpus, order, rank, folder, progress)
-    est = Estimate(tables, order, rank, lambda counts: _discounts(counts, fallback), prune_singletons)
-    output = Path(output_path)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    written = _write(output, vocab, int(rank[_BOS]), tables, est, order, progress)
+        tables = count_ngrams(corpus, order, rank, folder, progress, budget)
+        corpus.path.unlink()
+        est = Estimate(
+            tables, order, rank, lambda hist: _discounts(hist, fallback), prune_singletons, folder, budget, progress
+        )
+        output = Path(output_path)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        written = _write(output, vocab, int(rank[_BOS]), tables, est, order, progress)
     return ArpaStats(
         path=output,
         order=order,
@@ -341,28 +348,18 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def _lines(
-    vocab: np.ndarray,
-    bos: int,
-    tables: NgramTables,
-    n: int,
-    probs: np.ndarray,
-    backoffs: np.ndarray | None,
-    rows: np.ndarray,
+    vocab: np.ndarray, words: list[np.ndarray], values: np.ndarray, weights: np.ndarray | None
 ) -> tuple[list[str], list[str]]:
-    """The ARPA lines of the given rows of order ``n`` (and their n-gram texts)."""
-    words = ngram_words(tables, n, rows)
-    if n == 1:
-        texts = vocab[rows].tolist()
+    """The ARPA lines of some n-grams (and their texts): word ranks per position, probabilities,
+    backoff weights (NaN: none written; None at the top order)."""
+    if len(words) == 1:
+        texts = vocab[words[0]].tolist()
     else:
         texts = [" ".join(t) for t in zip(*(vocab[w].tolist() for w in words))]
-    values = probs[rows]
-    if n == 1:
-        values[rows == bos] = 0.0  # written as -99, like every ARPA writer does for <s>
     prob_text = _format_log10(values)
-    if backoffs is not None:
-        weights = backoffs[rows]
+    if weights is not None:
         has = ~np.isnan(weights)  # NaN: the n-gram is no context, no backoff written
-        tails = np.full(len(rows), "", dtype=object)
+        tails = np.full(len(values), "", dtype=object)
         if has.any():
             tails[has] = ["\t" + b for b in _format_log10(weights[has])]
         lines = [f"{p}\t{t}{b}" for p, t, b in zip(prob_text, texts, tails.tolist())]
@@ -372,32 +369,22 @@ def _lines(
 
 
 def _line_bytes(
-    words_chars: np.ndarray,
-    bos: int,
-    tables: NgramTables,
-    n: int,
-    probs: np.ndarray,
-    backoffs: np.ndarray | None,
-    rows: np.ndarray,
+    words_chars: np.ndarray, words: list[np.ndarray], values: np.ndarray, weights: np.ndarray | None
 ) -> bytes:
-    """The ARPA lines of the given rows as UTF-8, built as one character matrix.
+    """The ARPA lines of some n-grams as UTF-8, built as one character matrix.
 
     Each line is laid out in fixed columns padded with NUL (probability, tab, each word
     with a space between, tab and backoff, newline); deleting the NULs gives the text.
     ``words_chars`` holds each word's UTF-8 bytes, NUL-padded (no word contains a NUL).
     """
-    size = len(rows)
+    size = len(values)
     column = lambda char: np.full((size, 1), ord(char), dtype=np.uint8)
-    values = probs[rows]
-    if n == 1:
-        values[rows == bos] = 0.0  # written as -99, like every ARPA writer does for <s>
     parts = [_log10_chars(values), column("\t")]
-    for i, word in enumerate(ngram_words(tables, n, rows)):
+    for i, word in enumerate(words):
         if i:
             parts.append(column(" "))
         parts.append(words_chars[word])
-    if backoffs is not None:
-        weights = backoffs[rows]
+    if weights is not None:
         has = ~np.isnan(weights)  # NaN: the n-gram is no context, no backoff written
         if has.any():
             digits = _log10_chars(weights[has])
@@ -412,6 +399,42 @@ def _line_bytes(
 _MAX_WORD_BYTES = 100  # longer words: lines are built one by one (a matrix would be too wide)
 
 
+def _batches(
+    tables: NgramTables, est: Estimate, n: int, bos: int
+) -> Iterator[tuple[list[np.ndarray], np.ndarray, np.ndarray | None]]:
+    """The written n-grams of order n in table order, in batches of about ``_WRITE_ROWS`` rows:
+    ``(words, probabilities, backoff weights or None)``, read from the estimate's columns."""
+    if n == 1:
+        every = np.flatnonzero(est.kept[1])
+        for start in range(0, len(every), _WRITE_ROWS):
+            rows = every[start : start + _WRITE_ROWS]
+            values = est.probs[1][rows]
+            values[rows == bos] = 0.0  # written as -99, like every ARPA writer does for <s>
+            yield [rows], values, est.backoffs[1][rows]
+        return
+    probs, backoffs, kept = est.probs[n], est.backoffs[n], est.kept[n]
+    for start in range(0, est.rows[n], _WRITE_ROWS):
+        stop = start + _WRITE_ROWS
+        keys, values = tables.keys[n].read(start, stop), probs.read(start, stop)
+        weights = None if backoffs is None else backoffs.read(start, stop)
+        if kept is not None:
+            keep = kept.read(start, stop)
+            keys, values = keys[keep], values[keep]
+            weights = None if weights is None else weights[keep]
+        if len(keys):
+            yield ngram_words(tables, n, keys), values, weights
+
+
+def _written(est: Estimate, n: int) -> int:
+    """How many n-grams of order n are written."""
+    kept = est.kept[n]
+    if kept is None:
+        return est.rows[n]
+    if isinstance(kept, np.ndarray):
+        return int(kept.sum())
+    return sum(int(block.sum()) for _, block in kept.blocks(1 << 20))
+
+
 def _write(
     output: Path,
     vocab: list[str],
@@ -421,7 +444,12 @@ def _write(
     order: int,
     progress: Progress | None,
 ) -> tuple[int, ...]:
-    """Write the ARPA file; sections list n-grams sorted by their text, as ``sorted()`` orders strings."""
+    """Write the ARPA file; sections list n-grams sorted by their text, as ``sorted()`` orders strings.
+
+    Streamed in batches from the estimate's columns, except when a word holds a character
+    below the space: then table order is not text order and each section of order >= 2 is
+    sorted in memory.
+    """
     vocab_array = np.array(vocab, dtype=object)
     # Rank order equals text order unless a word holds a character below the space.
     by_rank = _CONTROL.search("".join(vocab)) is None
@@ -431,44 +459,40 @@ def _write(
     if by_rank and longest <= _MAX_WORD_BYTES:
         words_chars = np.array(encoded, dtype=f"S{longest}").view(np.uint8).reshape(len(vocab), longest)
     del encoded
-    # rows written per order: a range (all of them) or the kept ones
-    selected: list[range | np.ndarray] = []
-    for n in range(1, order + 1):
-        keep = est.kept[n]
-        selected.append(range(len(tables.keys[n])) if keep is None else np.flatnonzero(keep))
-    total = sum(len(rows) for rows in selected)
+    counts = tuple(_written(est, n) for n in range(1, order + 1))
+    total = sum(counts)
     done = 0
     with open(output, "wb") as f:
         f.write(b"\\data\\\n")
-        for n, rows in enumerate(selected, start=1):
-            f.write(f"ngram {n}={len(rows)}\n".encode())
-        for n, probs, backoffs in est.sections():
-            rows = selected[n - 1]
+        f.writelines(f"ngram {n}={count}\n".encode() for n, count in enumerate(counts, start=1))
+        for n in range(1, order + 1):
             f.write(f"\n\\{n}-grams:\n".encode())
-            if len(rows) == 0:
+            if counts[n - 1] == 0:
                 f.write(b"\n")
                 continue
             if not by_rank and n > 1:
-                every = np.arange(len(rows)) if isinstance(rows, range) else rows
-                lines, texts = _lines(vocab_array, bos, tables, n, probs, backoffs, every)
+                lines: list[str] = []
+                texts: list[str] = []
+                for words, values, weights in _batches(tables, est, n, bos):
+                    more_lines, more_texts = _lines(vocab_array, words, values, weights)
+                    lines += more_lines
+                    texts += more_texts
                 ordered = sorted(range(len(lines)), key=texts.__getitem__)
                 f.write("\n".join([lines[i] for i in ordered]).encode("utf-8"))
                 f.write(b"\n")
-                done += len(rows)
+                done += len(lines)
                 if progress is not None:
                     progress("writing ARPA", done, total)
                 continue
-            for start in range(0, len(rows), _WRITE_ROWS):
-                batch = rows[start : start + _WRITE_ROWS]
-                batch = np.arange(batch.start, batch.stop) if isinstance(batch, range) else batch
+            for words, values, weights in _batches(tables, est, n, bos):
                 if words_chars is not None:
-                    f.write(_line_bytes(words_chars, bos, tables, n, probs, backoffs, batch))
+                    f.write(_line_bytes(words_chars, words, values, weights))
                 else:
-                    lines, _ = _lines(vocab_array, bos, tables, n, probs, backoffs, batch)
+                    lines, _ = _lines(vocab_array, words, values, weights)
                     f.write("\n".join(lines).encode("utf-8"))
                     f.write(b"\n")
-                done += len(batch)
+                done += len(values)
                 if progress is not None:
                     progress("writing ARPA", done, total)
         f.write(b"\n\\end\\\n")
-    return tuple(len(rows) for rows in selected)
+    return counts

@@ -1,26 +1,25 @@
-"""The counting and estimation engine behind :func:`ctcdecode_kit.lm.build_arpa` (numpy, streaming).
+"""The reading and counting stages behind :func:`ctcdecode_kit.lm.build_arpa` (numpy, bounded memory).
 
-How it works, and what it keeps in memory:
+How it works, and what it keeps in memory (the budget is :class:`~ctcdecode_kit.lm.build_store.Budget`):
 
 1. **Reading.** The text is read once, line by line; each word gets an integer id on first
    sight and the ids (``<s> w1 ... wk </s>`` per sentence) go to a temporary file in
-   chunks of whole sentences (:data:`CHUNK_TOKENS` tokens each). Memory: the word list and
-   one chunk.
+   chunks of whole sentences (about ``budget.chunk_tokens`` tokens each, at most
+   :data:`CHUNK_TOKENS`). Memory: the word list and one chunk.
 2. **Ranks.** Ids are replaced by the word's rank in the sorted vocabulary, so that sorting
    n-grams by their ranks sorts them as the ARPA file lists them.
 3. **Counting, order by order (2..N).** An n-gram is stored as one int64 key,
    ``index of its first n-1 words in the (n-1)-gram table * V + rank of its last word``
    (every n-gram's prefix is itself a counted (n-1)-gram). For each chunk the keys of the
-   n-grams inside sentences are sorted and counted with ``np.unique`` and merged into the
-   sorted table of that order; a second pass writes, per corpus position, the table index
-   of the n-gram starting there (a temporary file), which gives the prefix index of the
-   next order. Memory: the tables (12 bytes per distinct n-gram while counting) plus one
-   chunk; the corpus itself stays on disk.
-4. **Estimation**, vectorised, one order at a time (:class:`Estimate`): the suffix of every n-gram is found with
-   ``np.searchsorted``; continuation counts are ``np.bincount`` of suffixes; context totals,
-   ``N1/N2/N3+`` and the interpolation weights are ``np.bincount`` over prefixes (a context's
-   n-grams are contiguous in the sorted table); probabilities follow the same floating-point
-   operations, in the same order, as the reference formulas in :mod:`ctcdecode_kit.lm.build`.
+   n-grams inside sentences are sorted and counted with ``np.unique`` and merged into a
+   sorted in-memory table; when that table holds more than ``budget.run_rows`` n-grams it
+   is spilled to disk as a sorted run, and the runs are merged at the end of the order
+   (:func:`~ctcdecode_kit.lm.build_store.merge_runs`). The merged table (keys and counts)
+   stays on disk. A second pass writes, per corpus position, the table row of the n-gram
+   starting there (a temporary file), which gives the prefix index of the next order; it
+   looks the keys up in pieces of the table that fit the budget, one corpus pass per piece.
+   Memory: one chunk, one run, one piece; the corpus stays on disk.
+4. **Estimation** (:mod:`ctcdecode_kit.lm.build_estimate`), streamed over the on-disk tables.
 
 Example:
     >>> import tempfile
@@ -32,7 +31,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +39,9 @@ import numpy as np
 
 from ctcdecode_kit.errors import InputError
 
-__all__ = ["CHUNK_TOKENS", "Corpus", "Estimate", "NgramTables", "count_ngrams", "encode_corpus", "lookup", "ngram_words"]
+from .build_store import Budget, Column, lookup, merge_runs
+
+__all__ = ["CHUNK_TOKENS", "Corpus", "NgramTables", "count_ngrams", "encode_corpus"]
 
 CHUNK_TOKENS = 1 << 21
 """Tokens per chunk of whole sentences (about 2 M: 8 MB of ids, 16 MB of keys)."""
@@ -82,8 +83,10 @@ def encode_corpus(
     strip_punctuation: bool,
     folder: str | Path,
     progress: Progress | None = None,
+    chunk_tokens: int | None = None,
 ) -> Corpus:
-    """Read sentences, give words ids, write the ids to ``folder/tokens.i32`` in chunks of whole sentences.
+    """Read sentences, give words ids, write the ids to ``folder/tokens.i32`` in chunks of whole sentences
+    (of at least ``chunk_tokens`` tokens, default :data:`CHUNK_TOKENS`, except the last).
 
     Example:
         >>> import tempfile
@@ -93,6 +96,7 @@ def encode_corpus(
     from .build import normalize_line
 
     path = Path(folder) / "tokens.i32"
+    chunk = CHUNK_TOKENS if chunk_tokens is None else chunk_tokens
     ids: dict[str, int] = {marker: i for i, marker in enumerate(MARKERS)}
     get = ids.get
     buffer: list[int] = []
@@ -125,7 +129,7 @@ def encode_corpus(
             buffer.append(EOS)
             words += len(tokens)
             sentences += 1
-            if len(buffer) >= CHUNK_TOKENS:
+            if len(buffer) >= chunk:
                 np.asarray(buffer, dtype=np.int32).tofile(out)
                 bounds.append(bounds[-1] + len(buffer))
                 buffer.clear()
@@ -149,17 +153,17 @@ def _read(path: Path, start: int, stop: int, dtype: type) -> np.ndarray:
 
 @dataclass
 class NgramTables:
-    """Distinct n-grams per order, as sorted int64 keys, with raw counts.
+    """Distinct n-grams per order, as sorted int64 keys with raw counts, in files.
 
     ``keys[n]`` (n >= 2) is ``prefix * V + last`` where ``prefix`` indexes ``keys[n - 1]``
     (for n = 2: the rank of the first word) and ``last`` is the rank of the last word;
     ``raw[n]`` is how often each n-gram occurs inside a sentence. ``keys[0]``, ``keys[1]``
-    are unused (the unigram table is the vocabulary itself, in rank order).
+    are None (the unigram table is the vocabulary itself, in rank order).
     """
 
     size: int
-    keys: list[np.ndarray]
-    raw: list[np.ndarray]
+    keys: list[Column | None]
+    raw: list[Column | None]
 
 
 def _merge(
@@ -179,20 +183,6 @@ def _merge(
     return keys, counts
 
 
-def lookup(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(table, queries)``, with the queries sorted first (random probes into a
-    big table miss the cache; sorted ones walk it in order: about 4x faster here).
-
-    Example:
-        >>> lookup(np.array([2, 5, 9]), np.array([9, 2, 5, 5])).tolist()
-        [2, 0, 1, 1]
-    """
-    order = np.argsort(queries)
-    found = np.empty(len(queries), dtype=np.int64)
-    found[order] = np.searchsorted(table, queries[order])
-    return found
-
-
 def _window_keys(t: np.ndarray, prefix: np.ndarray, n: int, size: int, bos: int) -> tuple[np.ndarray, np.ndarray]:
     """Keys of the n-grams starting at each position of a chunk, and where they are valid."""
     m = len(t) - n + 1
@@ -208,11 +198,18 @@ def _window_keys(t: np.ndarray, prefix: np.ndarray, n: int, size: int, bos: int)
 
 
 def count_ngrams(
-    corpus: Corpus, order: int, rank: np.ndarray, folder: str | Path, progress: Progress | None = None
+    corpus: Corpus,
+    order: int,
+    rank: np.ndarray,
+    folder: str | Path,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> NgramTables:
     """Count every n-gram (2 <= n <= order) inside the corpus' sentences (see the module docs).
 
-    ``rank[id]`` is the rank of word ``id`` in the sorted vocabulary.
+    ``rank[id]`` is the rank of word ``id`` in the sorted vocabulary. The tables are written
+    to ``folder``; memory follows ``budget`` (sorted runs are spilled and merged when an
+    order has more distinct n-grams than the budget holds).
 
     Example:
         >>> import tempfile
@@ -220,262 +217,88 @@ def count_ngrams(
         >>> corpus = encode_corpus(["a b", "a c"], None, False, folder)
         >>> rank = np.arange(len(corpus.vocab))
         >>> tables = count_ngrams(corpus, 2, rank, folder)
-        >>> [(int(k) // 6, int(k) % 6, int(c)) for k, c in zip(tables.keys[2], tables.raw[2])]
+        >>> [(int(k) // 6, int(k) % 6, int(c)) for k, c in zip(tables.keys[2].load(), tables.raw[2].load())]
         [(1, 3, 2), (3, 4, 1), (3, 5, 1), (4, 2, 1), (5, 2, 1)]
     """
+    budget = budget or Budget()
+    folder = Path(folder)
     size = len(rank)
     bos = int(rank[BOS])
     rank = rank.astype(np.int32)
     count_type = np.int32 if corpus.tokens < 2**31 else np.int64
     chunks = list(zip(corpus.bounds[:-1], corpus.bounds[1:]))
-    keys: list[np.ndarray] = [np.zeros(0, np.int64), np.zeros(0, np.int64)]
-    raw: list[np.ndarray] = [np.zeros(0, np.int64), np.zeros(0, np.int64)]
+    keys: list[Column | None] = [None, None]
+    raw: list[Column | None] = [None, None]
     previous: Path | None = None
     index_type: type = np.int32
+
+    def chunk_keys(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        t = rank[_read(corpus.path, start, stop, np.int32)]
+        prefix = t if previous is None else _read(previous, start, stop, index_type)
+        return _window_keys(t, prefix, n, size, bos)
+
     for n in range(2, order + 1):
         stage = f"counting {n}-grams"
         table = np.zeros(0, dtype=np.int64)
         counts = np.zeros(0, dtype=count_type)
+        runs: list[tuple[Column, Column]] = []
         for start, stop in chunks:
-            t = rank[_read(corpus.path, start, stop, np.int32)]
-            prefix = t if previous is None else _read(previous, start, stop, index_type)
-            chunk_keys, _ = _window_keys(t, prefix, n, size, bos)
-            unique, seen = np.unique(chunk_keys, return_counts=True)
+            unique, seen = np.unique(chunk_keys(start, stop)[0], return_counts=True)
             table, counts = _merge(table, counts, unique, seen.astype(count_type))
+            if len(table) > budget.run_rows:  # spill a sorted run
+                name = f"run{n}-{len(runs)}"
+                runs.append((Column.create(folder / f"{name}.keys", np.int64, [table]),
+                             Column.create(folder / f"{name}.counts", count_type, [counts])))
+                table, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=count_type)
             if progress is not None:
                 progress(stage, stop, corpus.tokens)
-        keys.append(table)
-        raw.append(counts)
+        if runs:
+            if len(table):
+                name = f"run{n}-{len(runs)}"
+                runs.append((Column.create(folder / f"{name}.keys", np.int64, [table]),
+                             Column.create(folder / f"{name}.counts", count_type, [counts])))
+            del table, counts
+            report = None if progress is None else (lambda done, total, n=n: progress(f"merging {n}-grams", done, total))
+            merged = merge_runs(runs, folder / f"keys{n}.i64", folder / f"raw{n}.bin", budget, report)
+            for run in runs:
+                for column in run:
+                    column.unlink()
+        else:
+            merged = (Column.create(folder / f"keys{n}.i64", np.int64, [table]),
+                      Column.create(folder / f"raw{n}.bin", count_type, [counts]))
+            del table, counts
+        keys.append(merged[0])
+        raw.append(merged[1])
         if n == order:
             break
-        index_path = Path(folder) / f"index{n}.bin"
-        next_type = np.int32 if len(table) < 2**31 else np.int64
+        # per corpus position, the row of the n-gram starting there: the next order's prefix
+        index_path = folder / f"index{n}.bin"
+        next_type = np.int32 if len(merged[0]) < 2**31 else np.int64
+        piece = budget.piece_rows(8)
+        whole = merged[0].load() if len(merged[0]) <= piece else None
         with open(index_path, "wb") as out:
             for start, stop in chunks:
-                t = rank[_read(corpus.path, start, stop, np.int32)]
-                prefix = t if previous is None else _read(previous, start, stop, index_type)
-                chunk_keys, mask = _window_keys(t, prefix, n, size, bos)
-                index = np.full(len(t), -1, dtype=next_type)
-                index[mask] = lookup(table, chunk_keys)
+                found, mask = chunk_keys(start, stop)
+                index = np.full(stop - start, -1, dtype=next_type)
+                if whole is not None:
+                    index[mask] = lookup(whole, found)
                 index.tofile(out)
+        del whole
+        if len(merged[0]) > piece:  # the table in pieces, each looked up by a pass over the corpus
+            index_column = Column(index_path, next_type, corpus.tokens)
+            for low in range(0, len(merged[0]), piece):
+                part = merged[0].read(low, low + piece)
+                for start, stop in chunks:
+                    found, mask = chunk_keys(start, stop)
+                    inside = (found >= part[0]) & (found <= part[-1])
+                    if inside.any():
+                        index = index_column.read(start, stop)
+                        where = np.flatnonzero(mask)[inside]
+                        index[where] = lookup(part, found[inside]) + low
+                        index_column.write_at(start, index)
         if previous is not None:
             previous.unlink()
         previous, index_type = index_path, next_type
     if previous is not None:
         previous.unlink()
     return NgramTables(size=size, keys=keys, raw=raw)
-
-
-def _suffixes(tables: NgramTables, order: int) -> list[np.ndarray]:
-    """``suf[n][i]``: the row of table n-1 holding the last n-1 words of row i of table n."""
-    size = tables.size
-    suf: list[np.ndarray] = [np.zeros(0, np.int64)] * 2
-    for n in range(2, order + 1):
-        keys = tables.keys[n]
-        small = len(tables.keys[n - 1]) < 2**31 and size < 2**31
-        if n == 2:
-            last = keys % size
-            suf.append(last.astype(np.int32) if small else last)
-            continue
-        found = np.empty(len(keys), dtype=np.int32 if small else np.int64)
-        for a in range(0, len(keys), BLOCK_ROWS):  # in blocks: the temporaries stay small
-            block = keys[a : a + BLOCK_ROWS]
-            found[a : a + len(block)] = lookup(
-                tables.keys[n - 1], suf[n - 1][block // size].astype(np.int64) * size + block % size
-            )
-        suf.append(found)
-    return suf
-
-
-def _bos_rows(tables: NgramTables, order: int, bos: int) -> list[tuple[int, int]]:
-    """Per order, the contiguous rows ``[a, b)`` of the n-grams that start with ``<s>``."""
-    rows = [(0, 0), (bos, bos + 1)]
-    for n in range(2, order + 1):
-        a, b = rows[-1]
-        keys = tables.keys[n]
-        size = tables.size
-        rows.append((int(np.searchsorted(keys, a * size)), int(np.searchsorted(keys, b * size))))
-    return rows
-
-
-BLOCK_ROWS = 1 << 20
-"""Rows of one order estimated at a time (blocks end where a context ends, so every
-per-context sum runs in one pass, in table order, whatever the block size)."""
-
-
-def _context_blocks(keys: np.ndarray, size: int) -> Iterator[tuple[int, int, int, np.ndarray]]:
-    """Blocks ``[a, b)`` of about :data:`BLOCK_ROWS` rows of a sorted key table, each holding
-    whole contexts, with the first context row and each row's context relative to it.
-
-    Example:
-        >>> [(a, b, first, local.tolist()) for a, b, first, local in _context_blocks(np.array([10, 11, 20]), 10)]
-        [(0, 3, 1, [0, 0, 1])]
-    """
-    a = 0
-    while a < len(keys):
-        b = a + BLOCK_ROWS
-        if b < len(keys):
-            context = int(keys[b]) // size
-            end = int(np.searchsorted(keys, context * size))
-            b = end if end > a else int(np.searchsorted(keys, (context + 1) * size))
-        else:
-            b = len(keys)
-        prefix = keys[a:b] // size
-        first = int(prefix[0])
-        yield a, b, first, prefix - first
-        a = b
-
-
-class Estimate:
-    """Interpolated modified Kneser-Ney over counted tables, vectorised, one order at a time.
-
-    Construction computes what every order needs (adjusted counts, suffix rows, discounts,
-    the rows kept by pruning) and drops the raw counts; :meth:`sections` then yields the
-    probabilities and backoff weights order by order, holding at most two orders' floats.
-
-    Attributes:
-        discounts: ``(D1, D2, D3+)`` per order.
-        kept: per order, the rows written (None: all of them; for n = 1, indexed by rank:
-            the words with a probability, ``<unk>`` and ``<s>``).
-    """
-
-    def __init__(
-        self,
-        tables: NgramTables,
-        order: int,
-        rank: np.ndarray,
-        discounts_of: Callable[[np.ndarray], tuple[float, float, float]],
-        prune: bool,
-    ) -> None:
-        size = tables.size
-        self._tables, self._order, self._size = tables, order, size
-        self._unk = int(rank[UNK])
-        bos = int(rank[BOS])
-        self._suf = suf = _suffixes(tables, order)
-        bos_rows = _bos_rows(tables, order, bos)
-        # adjusted counts: raw at the top order and for <s>-initial n-grams, continuation counts otherwise
-        counts: list[np.ndarray] = [np.zeros(0, np.int64)] * (order + 1)
-        counts[order] = tables.raw[order]
-        for n in range(order - 1, 0, -1):
-            c = np.bincount(suf[n + 1], minlength=self._rows(n)).astype(tables.raw[order].dtype)
-            if n >= 2:
-                a, b = bos_rows[n]
-                c[a:b] = tables.raw[n][a:b]
-            counts[n] = c
-        tables.raw = []  # no longer needed
-        self._counts = counts
-        self._present = counts[1] > 0
-        self.discounts = tuple(
-            discounts_of(counts[n] if n > 1 else counts[1][self._present]) for n in range(1, order + 1)
-        )
-        kept: list[np.ndarray | None] = [None] * (order + 1)
-        if prune:
-            needed = np.zeros(len(tables.keys[order]), dtype=bool)
-            for n in range(order, 1, -1):
-                keep = (counts[n] > 1) | needed
-                kept[n] = keep
-                needed = np.zeros(self._rows(n - 1), dtype=bool)
-                needed[tables.keys[n][keep] // size] = True
-                needed[suf[n][keep]] = True
-        ranks = np.arange(size)
-        kept[1] = self._present | (ranks == self._unk) | (ranks == bos)
-        self.kept = kept
-
-    def _rows(self, n: int) -> int:
-        return self._size if n == 1 else len(self._tables.keys[n])
-
-    def _probabilities(
-        self, n: int, lower: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """``(probs, gamma, is_context)`` of order n; gamma and is_context index rows of table n-1."""
-        d1, d2, d3 = self.discounts[n - 1]
-        table = np.array([0.0, d1, d2, d3])
-        c = self._counts[n]
-        if n == 1:
-            c = c[self._present]
-        d = table[np.minimum(c, 3)]
-        cf = c.astype(np.float64)
-        if n == 1:
-            total = float(cf.sum()) if len(cf) else 0.0
-            mass = float(np.bincount(np.zeros(len(d), np.int64), weights=d, minlength=1)[0])
-            uniform = (mass / total) / (self._size - 1)
-            probs = np.full(self._size, np.nan)
-            probs[self._present] = (cf - d) / total + uniform
-            if not self._present[self._unk]:
-                probs[self._unk] = uniform
-            return probs, None, None
-        keys, suf, size = self._tables.keys[n], self._suf[n], self._size
-        contexts = self._rows(n - 1)
-        probs = np.empty(len(keys))
-        gamma = np.full(contexts, np.nan)
-        is_context = np.zeros(contexts, dtype=bool)
-        for a, b, first, local in _context_blocks(keys, size):
-            c = self._counts[n][a:b]
-            cf = c.astype(np.float64)
-            d = table[np.minimum(c, 3)]
-            span = int(local[-1]) + 1
-            total = np.bincount(local, weights=cf, minlength=span)
-            mass = np.bincount(local, weights=d, minlength=span)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                g = mass / total
-            gamma[first : first + span] = g
-            is_context[first : first + span] = total > 0
-            probs[a:b] = (cf - d) / total[local] + g[local] * lower[suf[a:b]]
-        return probs, gamma, is_context
-
-    def _backoffs(
-        self, n: int, probs: np.ndarray, gamma: np.ndarray, is_context: np.ndarray, lower: np.ndarray
-    ) -> np.ndarray:
-        """Backoff weights of the rows of table n-1 (NaN: no context, nothing written); reuses ``gamma``."""
-        weight = gamma
-        weight[~is_context] = np.nan
-        keep = self.kept[n]
-        if keep is None:
-            return weight
-        suf = self._suf[n]
-        for a, b, first, local in _context_blocks(self._tables.keys[n], self._size):
-            span = int(local[-1]) + 1
-            kept_rows = keep[a:b]
-            at = local[kept_rows]
-            p_high = np.bincount(at, weights=probs[a:b][kept_rows], minlength=span)
-            p_low = np.bincount(at, weights=lower[suf[a:b][kept_rows]], minlength=span)
-            n_kept = np.bincount(at, minlength=span)
-            full = np.bincount(local, minlength=span)
-            renormed = np.maximum(1.0 - p_high, 0.0) / np.maximum(1.0 - p_low, 1e-300)
-            context = is_context[first : first + span]
-            w = np.where(n_kept == full, weight[first : first + span], renormed)
-            w = np.where(context & (n_kept == 0), 1.0, w)  # every extension pruned: back off fully
-            weight[first : first + span] = np.where(context, w, np.nan)
-        return weight
-
-    def sections(self) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-        """``(n, probs, backoffs)`` for n = 1..order: every row's probability (for n = 1 by
-        rank, NaN for ``<s>``) and backoff weight (NaN: none; None at the top order).
-
-        One pass only: the counts and suffix rows of an order are released once used.
-        """
-        probs, _, _ = self._probabilities(1, None)
-        for n in range(1, self._order + 1):
-            if n == self._order:
-                yield n, probs, None
-                return
-            higher, gamma, is_context = self._probabilities(n + 1, probs)
-            backoffs = self._backoffs(n + 1, higher, gamma, is_context, probs)
-            self._counts[n + 1] = self._suf[n + 1] = np.zeros(0, np.int64)  # used up
-            del gamma, is_context
-            yield n, probs, backoffs
-            probs = higher
-
-
-def ngram_words(tables: NgramTables, n: int, rows: np.ndarray) -> list[np.ndarray]:
-    """The word ranks of the given rows of table ``n``, one array per position.
-
-    Example:
-        >>> tables = NgramTables(size=5, keys=[None, None, np.array([7, 13])], raw=[])
-        >>> [w.tolist() for w in ngram_words(tables, 2, np.array([0, 1]))]
-        [[1, 2], [2, 3]]
-    """
-    if n == 1:
-        return [rows]
-    keys = tables.keys[n][rows]
-    return ngram_words(tables, n - 1, keys // tables.size) + [keys % tables.size]

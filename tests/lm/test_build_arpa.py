@@ -336,12 +336,12 @@ def test_output_is_byte_identical_to_the_reference_implementation(tmp_path, case
 @pytest.mark.parametrize("prune", [False, True], ids=["full", "pruned"])
 def test_many_small_chunks_and_blocks_give_the_same_file_as_one(tmp_path, monkeypatch, prune):
     from ctcdecode_kit.lm import build as build_module
-    from ctcdecode_kit.lm import build_counts
+    from ctcdecode_kit.lm import build_counts, build_estimate
 
     lines = zipf_corpus(2000, 300, 3)
     whole = build_arpa(lines, tmp_path / "whole.arpa", order=4, prune_singletons=prune).path.read_bytes()
     monkeypatch.setattr(build_counts, "CHUNK_TOKENS", 101)  # ~300 chunks, each merged into the tables
-    monkeypatch.setattr(build_counts, "BLOCK_ROWS", 5)  # estimation blocks smaller than many contexts
+    monkeypatch.setattr(build_estimate, "BLOCK_ROWS", 5)  # estimation blocks smaller than many contexts
     monkeypatch.setattr(build_module, "_WRITE_ROWS", 97)
     chunked = build_arpa(lines, tmp_path / "chunked.arpa", order=4, prune_singletons=prune).path.read_bytes()
     assert chunked == whole
@@ -351,9 +351,76 @@ def test_progress_reports_reading_counting_and_writing(tmp_path):
     calls: list[tuple[str, int, int]] = []
     build_arpa(synthetic_corpus(200), tmp_path / "lm.arpa", order=3, progress=lambda *a: calls.append(a))
     stages = list(dict.fromkeys(stage for stage, _, _ in calls))
-    assert stages == ["reading text", "counting 2-grams", "counting 3-grams", "writing ARPA"]
+    assert stages == ["reading text", "counting 2-grams", "counting 3-grams", "estimating", "writing ARPA"]
     last = {stage: (done, total) for stage, done, total in calls}
     assert all(done == total > 0 for done, total in last.values())
+
+
+# --- bounded memory: sorted runs on disk, merged; estimation in pieces ---
+
+
+@pytest.mark.parametrize("prune", [False, True], ids=["full", "pruned"])
+def test_a_tiny_memory_budget_spills_runs_and_writes_the_same_bytes(tmp_path, prune):
+    lines = zipf_corpus(3000, 800, 1)
+    unbounded = build_arpa(lines, tmp_path / "big.arpa", order=4, prune_singletons=prune, memory="64G")
+    calls: list[tuple[str, int, int]] = []
+    tiny = build_arpa(lines, tmp_path / "tiny.arpa", order=4, prune_singletons=prune, memory="64K",
+                      progress=lambda *a: calls.append(a))
+    assert tiny.path.read_bytes() == unbounded.path.read_bytes()
+    assert tiny.counts == unbounded.counts and tiny.discounts == unbounded.discounts
+    # every order outgrew 64K: counted in several sorted runs, then merged
+    merged = {stage for stage, _, _ in calls if stage.startswith("merging")}
+    assert merged == {"merging 2-grams", "merging 3-grams", "merging 4-grams"}
+    stages = list(dict.fromkeys(stage for stage, _, _ in calls))
+    assert stages.index("merging 4-grams") < stages.index("estimating") < stages.index("writing ARPA")
+
+
+def test_sorted_runs_go_to_the_temporary_folder_and_are_removed_afterwards(tmp_path, monkeypatch):
+    import tempfile
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    seen_runs: list[str] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "merging 3-grams" and not seen_runs:
+            seen_runs.extend(p.name for p in temporary.rglob("run3-*"))
+
+    build_arpa(zipf_corpus(2000, 300, 3), tmp_path / "lm.arpa", order=3, memory="64K", progress=progress)
+    assert len(seen_runs) >= 4  # keys and counts of at least two runs were on disk while merging
+    assert list(temporary.iterdir()) == []
+
+
+@pytest.mark.parametrize("failing_stage", ["merging 2-grams", "estimating", "writing ARPA"])
+def test_temporary_files_are_removed_after_an_error(tmp_path, monkeypatch, failing_stage):
+    import tempfile
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == failing_stage:
+            assert any(temporary.rglob("*"))  # the build's files are there...
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_arpa(zipf_corpus(2000, 300, 3), tmp_path / "lm.arpa", order=3, memory="64K", progress=progress)
+    assert list(temporary.iterdir()) == []  # ...and gone after the interruption
+
+
+@pytest.mark.parametrize("memory", ["lots", "1X", -5, 1000, "10K", True, 2.5])
+def test_a_bad_memory_budget_is_refused(tmp_path, memory):
+    with pytest.raises(InputError, match="memory must be a size in bytes of at least 64K"):
+        build_arpa(["a b"], tmp_path / "x.arpa", memory=memory)
+
+
+def test_memory_budgets_are_read_in_binary_units():
+    from ctcdecode_kit.lm.build_store import parse_memory
+
+    assert parse_memory("1G") == parse_memory("1GB") == parse_memory("1 GiB") == 2**30
+    assert parse_memory("512m") == 512 * 2**20 and parse_memory(65536) == 65536
 
 
 def test_a_progress_that_is_not_callable_is_refused(tmp_path):
