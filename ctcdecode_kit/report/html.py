@@ -199,6 +199,7 @@ function el(tag, attrs, ...kids) {
 const pct = v => v === null || v === undefined ? "–" : (100 * v).toFixed(2);
 const ci = v => v ? "[" + pct(v[0]) + ", " + pct(v[1]) + "]" : "–";
 const pv = v => v === null || v === undefined ? "–" : (v < 0.001 ? v.toExponential(1) : v.toFixed(3));
+const pb = v => v !== null && v !== undefined && v <= 1 / 1001 + 1e-12 ? "≤ 0.001" : pv(v);  // the bootstrap's smallest p
 const num = v => v === null || v === undefined ? "–" : String(v);
 
 // ---------------------------------------------------------------- header and summary
@@ -212,7 +213,7 @@ R.decoders.forEach(r => {
   const tr = el("tr", {class: r.decoder === B ? "base" : "", "data-decoder": r.decoder});
   [[r.decoder + (r.decoder === B ? " (baseline)" : ""), "l"], [pct(r.wer)], [ci(r.wer_ci95)], [pct(r.cer)], [ci(r.cer_ci95)],
    [num(r.substitutions)], [num(r.deletions)], [num(r.insertions)], [pct(r.ser)], [r.decode_seconds.toFixed(2)], [r.rtf.toFixed(4)],
-   [pv(r.p_value_vs_baseline)], [pv(r.sign_test_p_value)],
+   [pb(r.p_value_vs_baseline)], [pv(r.sign_test_p_value)],
    [r.decoder === B ? "–" : r.utterances_better + " / " + r.utterances_worse],
    [r.decoder === B ? "–" : r.words_fixed + " / " + r.words_broken], [pct(r.oracle_wer)]]
     .forEach(c => tr.appendChild(el("td", {class: c[1] || "", text: c[0]})));
@@ -230,7 +231,7 @@ function hideTip() { tip.style.display = "none"; }
 function drawChart() {
   const svg = $("chart"), NS = "http://www.w3.org/2000/svg", key = $("xaxis").value;
   while (svg.firstChild) svg.removeChild(svg.firstChild);
-  const W = 680, H = 330, m = {l: 56, r: 20, t: 14, b: 44};
+  const W = 680, H = 330, m = {l: 56, r: 24, t: 14, b: 44};
   const xs = R.decoders.map(r => Math.max(r[key], 1e-6));
   let x0 = Math.log10(Math.min(...xs)), x1 = Math.log10(Math.max(...xs));
   if (x1 - x0 < 0.2) { x0 -= 0.3; x1 += 0.3; } else { const p = 0.08 * (x1 - x0); x0 -= p; x1 += p; }
@@ -251,7 +252,8 @@ function drawChart() {
     const x = X(r[key]), y = Y(100 * r.wer), c = palette[i % palette.length];
     if (r.wer_ci95) { const l = document.createElementNS(NS, "line"); [["x1", x], ["x2", x], ["y1", Y(100 * r.wer_ci95[0])], ["y2", Y(100 * r.wer_ci95[1])], ["stroke", c], ["stroke-width", 2]].forEach(a => l.setAttribute(a[0], a[1])); g.appendChild(l); }
     const circ = document.createElementNS(NS, "circle"); [["cx", x], ["cy", y], ["r", 6], ["fill", c]].forEach(a => circ.setAttribute(a[0], a[1])); g.appendChild(circ);
-    const t = document.createElementNS(NS, "text"); [["x", x + 9], ["y", y - 7], ["font-size", 11]].forEach(a => t.setAttribute(a[0], a[1])); t.textContent = r.decoder; g.appendChild(t);
+    const right = x > W - m.r - 120;
+    const t = document.createElementNS(NS, "text"); [["x", right ? x - 9 : x + 9], ["y", y - 7 - 12 * (i % 2)], ["font-size", 11], ["text-anchor", right ? "end" : "start"]].forEach(a => t.setAttribute(a[0], a[1])); t.textContent = r.decoder; g.appendChild(t);
     g.addEventListener("mousemove", ev => showTip(ev, r.decoder + ": WER " + pct(r.wer) + " % " + ci(r.wer_ci95) + ", " + r.decode_seconds.toFixed(2) + " s, RTF " + r.rtf.toFixed(4)));
     g.addEventListener("mouseleave", hideTip);
     g.addEventListener("click", () => { selectDecoder(r.decoder); document.querySelectorAll("#chart .pt").forEach(p => p.classList.toggle("sel", p === g)); $("utt-sec").scrollIntoView(); });
@@ -267,7 +269,7 @@ L.forEach(label => {
   const r = rows[label], det = D.details[label];
   const card = el("div", {class: "card"}, el("h3", {text: label + " vs " + B}));
   card.appendChild(el("div", {class: "big"}, el("span", {class: "fix", text: "fixed " + r.words_fixed}), " · ", el("span", {class: "brk", text: "broke " + r.words_broken}), " words"));
-  card.appendChild(el("div", {class: "note", text: "WER " + pct(rows[B].wer) + " → " + pct(r.wer) + " %; p = " + pv(r.p_value_vs_baseline) + " (paired bootstrap), " + pv(r.sign_test_p_value) + " (sign test); better on " + r.utterances_better + ", worse on " + r.utterances_worse + " utterances"}));
+  card.appendChild(el("div", {class: "note", text: "WER " + pct(rows[B].wer) + " → " + pct(r.wer) + " %; p " + (pb(r.p_value_vs_baseline).startsWith("≤") ? "" : "= ") + pb(r.p_value_vs_baseline) + " (paired bootstrap), " + pv(r.sign_test_p_value) + " (sign test); better on " + r.utterances_better + ", worse on " + r.utterances_worse + " utterances"}));
   if (r.oracle_wer !== null && r.oracle_wer !== undefined) card.appendChild(el("div", {text: "n-best oracle WER " + pct(r.oracle_wer) + " %: rescoring this list could gain up to " + (100 * (r.wer - r.oracle_wer)).toFixed(2) + " points"}));
   card.appendChild(el("h3", {text: "words fixed"})); card.appendChild(chips(det.fixed_words, "fix"));
   card.appendChild(el("h3", {text: "words broken"})); card.appendChild(chips(det.broken_words, "brk"));
