@@ -147,7 +147,9 @@ class NativeDecoder(DecoderBase):
         unknown_word_score: None (default): only lexicon words. A number: an out-of-lexicon
             word may be spelled freely and costs this (natural log) on top of its LM score.
         lm_lookahead: with a lexicon and an LM, a partial word carries the best score of the
-            words it can still become (flashlight's "smearing"), replaced at the word's end.
+            words it can still become after ``<s>`` (flashlight's "smearing"), replaced at the
+            word's end. Off by default: on the noisy real-logits batch it cost WER (8.5-10.3 %
+            without, 9.6-11.4 % with; benchmarks/RESULTS.md "Lexicon decoding"); it prunes harder.
 
     With a lexicon, ``Hypothesis.text`` is the lexicon's words (for a phoneme model, words,
     not phonemes; for a spelled lexicon, ``vocabulary.text(tokens)``) and ``tokens`` the
@@ -186,7 +188,7 @@ class NativeDecoder(DecoderBase):
         nbest: int = 1,
         lexicon: str | Path | Lexicon | dict | None = None,
         unknown_word_score: float | None = None,
-        lm_lookahead: bool = True,
+        lm_lookahead: bool = False,
     ) -> None:
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
         self.beam_width = check_positive_int("beam_width", beam_width, maximum=MAX_BEAM_WIDTH)
