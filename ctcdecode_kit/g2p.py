@@ -170,11 +170,19 @@ def espeak_ipa(words: Sequence[str], *, voice: str = "en-us") -> list[str]:
     out: list[str] = []
     for start in range(0, len(words), _ESPEAK_CHUNK):
         chunk = [w.replace(".", " ").strip() for w in words[start : start + _ESPEAK_CHUNK]]
-        lines = _run_espeak(exe, voice, "".join(f"{w}.\n" for w in chunk))
-        if len(lines) != len(chunk):  # a word read as several clauses: one call per word
-            lines = [" ".join(_run_espeak(exe, voice, f"{w}.\n")) for w in chunk]
-        out.extend(line.strip() for line in lines)
+        out.extend(line.strip() for line in _espeak_lines(exe, voice, chunk))
     return out
+
+
+def _espeak_lines(exe: str, voice: str, words: list[str]) -> list[str]:
+    """One IPA line per word; a part whose line count is off (a word read as several clauses) is halved."""
+    lines = _run_espeak(exe, voice, "".join(f"{w}.\n" for w in words))
+    if len(lines) == len(words):
+        return lines
+    if len(words) == 1:
+        return [" ".join(lines)]
+    half = len(words) // 2
+    return _espeak_lines(exe, voice, words[:half]) + _espeak_lines(exe, voice, words[half:])
 
 
 def _run_espeak(exe: str, voice: str, text: str) -> list[str]:
