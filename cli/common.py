@@ -179,3 +179,15 @@ OUTPUT_HELP = (
     "holding another run's results is refused (see --overwrite, --resume)."
 )
 OVERWRITE_HELP = "Delete the results and logits a previous run wrote in --output, then start afresh."
+RAY_HELP = (
+    "Run on Ray (needs the ray extra of ctcdecode-kit): auto (a running cluster: `ray start --head` or RAY_ADDRESS), "
+    "local (start Ray here), ray://HOST:PORT or HOST:PORT. Paths must be readable from every node."
+)
+RAY_ACTORS_HELP = "With --ray: actors per decoder (each loads its LM once)."
+
+
+def ray_options(decoder_actors: int) -> Any:
+    """The Ray runner's options from the CLI's flags."""
+    from ctcdecode_kit.runs.ray_runner import RayOptions
+
+    return RayOptions(decoder_actors=decoder_actors)

@@ -8,8 +8,8 @@ from typing import Any
 import typer
 
 from .common import (
-    ALPHA_HELP, BETA_HELP, OUTPUT_HELP, OVERWRITE_HELP, Bars, default_lm, friendly_errors, load_inputs,
-    repo_lm_settings, run_names, wants_lm,
+    ALPHA_HELP, BETA_HELP, OUTPUT_HELP, OVERWRITE_HELP, RAY_ACTORS_HELP, RAY_HELP, Bars, default_lm, friendly_errors,
+    load_inputs, ray_options, repo_lm_settings, run_names, wants_lm,
 )
 
 
@@ -59,12 +59,19 @@ def compare(
     output: Path | None = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --output (same settings)."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    ray: str | None = typer.Option(None, "--ray", help=RAY_HELP),
+    ray_decoder_actors: int = typer.Option(1, "--ray-decoder-actors", help=RAY_ACTORS_HELP),
+    nbest: int | None = typer.Option(None, "--nbest", help="Keep K hypotheses per utterance in hyps.jsonl (report: n-best oracle WER)."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Decoder the report compares against (default: greedy, else the first)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write report.html (results.json keeps the report's numbers)."),
 ) -> None:
     """Compare decoders' WER, CER and speed on one dataset.
 
     Example: ctcdecode-kit compare        (embedded offline default data)
 
     Example: ctcdecode-kit compare --logits ../shared/data/wav2vec2-logits -d greedy -d pyctcdecode
+
+    Example: ctcdecode-kit compare --data /shared/test-clean --ray auto -o /shared/runs/test-clean
     """
     from ctcdecode_kit.runs.compare import plan_comparison, run_comparison
     from ctcdecode_kit.runs.fingerprint import default_output_dir
@@ -80,8 +87,11 @@ def compare(
     plan = plan_comparison(
         utterances, decoders=decoder or None, model=acoustic, vocabulary=vocabulary, frame_rate=frame_rate,
         lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, batch_size=batch_size, settings=settings,
+        nbest=nbest, baseline=baseline,
     )
     output = output if output is not None else default_output_dir(*run_names(settings), plan.fingerprint)
     with Bars() as bars:
-        result = run_comparison(plan, output_dir=output, resume=resume, overwrite=overwrite, progress=bars)
+        result = run_comparison(plan, output_dir=output, resume=resume, overwrite=overwrite, progress=bars,
+                                report=not no_report, ray=ray,
+                                ray_options=ray_options(ray_decoder_actors) if ray is not None else None)
     print_table(result)

@@ -7,7 +7,9 @@ from typing import Any
 
 import typer
 
-from .common import OVERWRITE_HELP, friendly_errors, load_inputs, parse_range, repo_lm_settings, run_names
+from .common import (
+    OVERWRITE_HELP, RAY_HELP, friendly_errors, load_inputs, parse_range, ray_options, repo_lm_settings, run_names,
+)
 
 
 
@@ -19,7 +21,7 @@ def tune(
     logits: Path | None = typer.Option(None, "--logits", help="Saved-logits dev set."),
     vocab: Path | None = typer.Option(None, "--vocab", help="Vocabulary for --logits."),
     decoder: str = typer.Option(
-        "pyctcdecode", "--decoder", "-d", help="Decoder spec to tune NAME[:key=value,...] (pyctcdecode, native, rescore)."
+        "native", "--decoder", "-d", help="Decoder spec to tune NAME[:key=value,...] (native, pyctcdecode, rescore)."
     ),
     alpha_range: str = typer.Option("0,2", "--alpha-range", help="LOW,HIGH for alpha."),
     beta_range: str = typer.Option("-2,4", "--beta-range", help="LOW,HIGH for beta."),
@@ -31,6 +33,7 @@ def tune(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted search (same settings)."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    ray: str | None = typer.Option(None, "--ray", help=RAY_HELP + " Each level's trials run as parallel Ray tasks."),
 ) -> None:
     """Search alpha/beta for the lowest WER on a dev set (grid refinement, resumable).
 
@@ -60,7 +63,8 @@ def tune(
     def show(trial: Any, done: int, total: int) -> None:
         typer.echo(f"trial {done}/{total}: alpha={trial.alpha:g} beta={trial.beta:g} WER={100 * trial.wer:.2f}%", err=True)
 
-    result = run_tune(plan, trials=trials, output_dir=output, resume=resume, overwrite=overwrite, progress=show)
+    result = run_tune(plan, trials=trials, output_dir=output, resume=resume, overwrite=overwrite, progress=show,
+                      ray=ray, ray_options=ray_options(1) if ray is not None else None)
     for trial in sorted(result.trials, key=lambda t: (t.wer, t.alpha, t.beta)):
         typer.echo(f"alpha={trial.alpha:<8g} beta={trial.beta:<8g} WER={100 * trial.wer:6.2f}%  CER={100 * trial.cer:6.2f}%")
     typer.echo(f"best: alpha={result.best.alpha:g} beta={result.best.beta:g} WER={100 * result.best.wer:.2f}% "

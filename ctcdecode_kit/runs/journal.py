@@ -77,16 +77,20 @@ class Journal:
     Args:
         path: the ``.jsonl`` file.
         header: settings that must match when resuming (a different header means the
-            earlier results belong to another run and are refused).
+            earlier results belong to another run and are refused). None: no header line,
+            every line is a record (for files other tools read line by line; the run's
+            ``run.json`` is then what ties the file to its settings).
         resume: read existing records back; without it an existing file is replaced.
     """
 
-    def __init__(self, path: str | Path, *, header: dict[str, Any], resume: bool = False) -> None:
+    def __init__(self, path: str | Path, *, header: dict[str, Any] | None, resume: bool = False) -> None:
         self.path = Path(path)
-        self.header = json.loads(json.dumps(header))
+        self.header = None if header is None else json.loads(json.dumps(header))
         self.records: list[dict[str, Any]] = []
         if resume and self.path.exists():
             self.records = self._read()
+        elif self.header is None:
+            atomic_write_text(self.path, "")
         else:
             atomic_write_text(self.path, json.dumps({"header": self.header}, ensure_ascii=False) + "\n")
 
@@ -95,6 +99,10 @@ class Journal:
         lines = raw.split(b"\n")
         torn = lines[-1] != b""
         complete = lines[:-1]
+        if not complete and self.header is None:
+            if torn:
+                atomic_write_bytes(self.path, b"")
+            return []
         if not complete:
             raise ResultsError(f"results journal {str(self.path)!r} has no header line; it is not from this tool")
         records: list[dict[str, Any]] = []
@@ -108,7 +116,7 @@ class Journal:
                     f"results journal {str(self.path)!r} is corrupt at line {number} ({exc}); "
                     f"delete it or choose another --output to start over"
                 ) from None
-            if number == 1:
+            if number == 1 and self.header is not None:
                 if obj.get("header") != self.header:
                     raise ResultsError(
                         f"results journal {str(self.path)!r} was written by a run with other settings "

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import pickle
 import re
@@ -113,6 +112,8 @@ def _import_ray() -> Any:
         import ray
     except ImportError:
         raise MissingDependencyError(f"--ray needs Ray Data, which is not installed; {INSTALL}") from None
+    if not isinstance(getattr(ray, "__version__", None), str):  # a folder named ray, not the package
+        raise MissingDependencyError(f"--ray needs Ray Data, which is not installed; {INSTALL}")
     have = tuple(int(p) for p in re.findall(r"\d+", ray.__version__)[:2])
     need = tuple(int(p) for p in MIN_RAY_VERSION.split("."))
     if have < need:
@@ -200,7 +201,11 @@ class _CacheFiles(LogitsCache):
 
 
 class LogProbsStage:
-    """Actor: items -> log-probs (saved logits, the run's cache, or the acoustic model)."""
+    """Actor: batches of items -> log-probs (saved logits, the run's cache, or the acoustic model).
+
+    Each input row is one batch of utterances, formed on the driver exactly as the
+    one-process run forms them, so the model sees the same padding and gives the same logits.
+    """
 
     def __init__(self, model: dict[str, Any] | None, vocabulary: Vocabulary, batch_size: int) -> None:
         self.model_args, self.vocabulary, self.batch_size = model, vocabulary, batch_size
@@ -218,29 +223,30 @@ class LogProbsStage:
         return self.model
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        utts = [pickle.loads(b) for b in batch["utt"]]
-        caches = {u.id: c for u, c in zip(utts, batch["cache"]) if c}
-        cache = _CacheFiles(caches) if caches else None
-        for u in utts:
-            _check_reachable(getattr(u, "path", None), "file")
-        needs_model = any(getattr(u, "logits", None) is None and not (u.id in caches and Path(caches[u.id]).exists())
-                          for u in utts)
-        model = self._model() if needs_model else None
-        t0 = time.perf_counter()
-        arrays: dict[str, np.ndarray] = {}
-        for chunk, computed in iter_log_probs(utts, model, self.vocabulary, self.batch_size, cache):
-            arrays.update((u.id, a) for u, a in zip(chunk, computed))
-        per_item = (time.perf_counter() - t0) / len(utts)
-        out = [np.ascontiguousarray(arrays[u.id], dtype=np.float32) for u in utts]
-        return {
-            "id": _objects(u.id for u in utts),
-            "reference": _objects(u.reference for u in utts),
-            "todo": batch["todo"],
-            "records": _objects("[]" for _ in utts),
-            "log_probs": _objects(a.tobytes() for a in out),
-            "frames": np.array([a.shape[0] for a in out], dtype=np.int64),
-            "acoustic_seconds": np.full(len(utts), per_item if needs_model else 0.0),
-        }
+        out: dict[str, list[Any]] = {k: [] for k in ("ids", "references", "todo", "records", "log_probs", "frames",
+                                                     "acoustic_seconds")}
+        for blob, todo, cache_files in zip(batch["utts"], batch["todo"], batch["cache"]):
+            utts = pickle.loads(blob)
+            caches = {u.id: c for u, c in zip(utts, json.loads(cache_files)) if c}
+            for u in utts:
+                _check_reachable(getattr(u, "path", None), "file")
+            needs_model = any(getattr(u, "logits", None) is None
+                              and not (u.id in caches and Path(caches[u.id]).exists()) for u in utts)
+            model = self._model() if needs_model else None
+            t0 = time.perf_counter()
+            arrays: dict[str, np.ndarray] = {}
+            for chunk, computed in iter_log_probs(utts, model, self.vocabulary, len(utts),
+                                                  _CacheFiles(caches) if caches else None):
+                arrays.update((u.id, a) for u, a in zip(chunk, computed))
+            ordered = [np.ascontiguousarray(arrays[u.id], dtype=np.float32) for u in utts]
+            out["ids"].append(json.dumps([u.id for u in utts]))
+            out["references"].append(json.dumps([u.reference for u in utts]))
+            out["todo"].append(todo)
+            out["records"].append("[]")
+            out["log_probs"].append(b"".join(a.tobytes() for a in ordered))
+            out["frames"].append(json.dumps([a.shape[0] for a in ordered]))
+            out["acoustic_seconds"].append(time.perf_counter() - t0 if needs_model else 0.0)
+        return {k: _objects(v) if k != "acoustic_seconds" else np.array(v, dtype=np.float64) for k, v in out.items()}
 
 
 class DecodeStage:
@@ -254,17 +260,21 @@ class DecodeStage:
         self.vocab_size, self.last = len(vocabulary), last
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        frames = [int(f) for f in batch["frames"]]
-        arrays = [np.frombuffer(b, dtype=np.float32).reshape(n, self.vocab_size) for b, n in zip(batch["log_probs"], frames)]
-        ids, references = [str(i) for i in batch["id"]], [str(r) for r in batch["reference"]]
-        records = [json.loads(r) for r in batch["records"]]
-        todo = [json.loads(t) for t in batch["todo"]]
-        row = {utt_id: i for i, utt_id in enumerate(ids)}
-        for _label, new in decode_batch(self.decoders, ids, references, arrays, todo, self.vocab_size):
-            for record in new:
-                records[row[record["id"]]].append(record)
+        all_records = []
+        for ids_text, refs_text, todo_text, records_text, blob, frames_text in zip(
+            batch["ids"], batch["references"], batch["todo"], batch["records"], batch["log_probs"], batch["frames"]
+        ):
+            frames = json.loads(frames_text)
+            flat = np.frombuffer(blob, dtype=np.float32).reshape(-1, self.vocab_size)
+            starts = np.cumsum([0] + frames)
+            arrays = [flat[starts[i] : starts[i + 1]] for i in range(len(frames))]
+            records = json.loads(records_text)
+            for _label, new in decode_batch(self.decoders, json.loads(ids_text), json.loads(refs_text), arrays,
+                                            json.loads(todo_text), self.vocab_size):
+                records.extend(new)
+            all_records.append(json.dumps(records, ensure_ascii=False))
         out = {k: v for k, v in batch.items() if not (self.last and k == "log_probs")}
-        out["records"] = _objects(json.dumps(r, ensure_ascii=False) for r in records)
+        out["records"] = _objects(all_records)
         return out
 
     def __del__(self) -> None:
@@ -315,29 +325,38 @@ class RayRunner:
         return plan
 
     def _rows(self, plan: RunPlan, sink: Sink, cache: LogitsCache | None) -> list[dict[str, Any]]:
+        """One row per batch, formed as the one-process run forms them: first the items with
+        their own logits or in the cache (dataset order), then audio, longest first."""
         from ..audio import audio_info
 
-        rows = []
+        ready: list[Any] = []
+        audio: list[tuple[float, Any]] = []
         for utt in plan.utterances:
-            todo = sink.todo(utt.id)
-            if not todo:
+            if not sink.todo(utt.id):
                 continue
             path = getattr(utt, "path", None)
             if getattr(utt, "logits", None) is not None:
-                length = float(np.shape(utt.logits)[0]) if not isinstance(utt.logits, (str, Path)) else 0.0
                 if path is not None and Path(path).suffix in (".npy", ".pt", ".pth"):
                     utt = replace(utt, logits=str(path))  # the worker reads the file (shared storage)
+                ready.append(utt)
+            elif cache is not None and cache.path(utt.id).exists():
+                ready.append(utt)
             elif getattr(utt, "audio", None) is not None:
-                length = float(len(utt.audio)) / float(utt.sampling_rate or 16000)
+                audio.append((float(len(utt.audio)) / float(utt.sampling_rate or 16000), utt))
             else:
-                length = float(utt.duration) if getattr(utt, "duration", None) else audio_info(path).duration
-            rows.append({
-                "utt": pickle.dumps(utt, protocol=pickle.HIGHEST_PROTOCOL),
-                "todo": json.dumps(todo),
-                "cache": str(cache.path(utt.id).absolute()) if cache is not None else "",
-                "length": length,
-            })
-        rows.sort(key=lambda r: -r["length"])  # longest first: batches of similar length, least padding
+                audio.append((audio_info(path).duration, utt))  # fails here, naming the file, if unreadable
+        audio.sort(key=lambda pair: -pair[0])
+        rows = []
+        size = plan.batch_size
+        for group in (ready, [utt for _, utt in audio]):
+            for start in range(0, len(group), size):
+                chunk = group[start : start + size]
+                rows.append({
+                    "utts": pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL),
+                    "todo": json.dumps([sink.todo(u.id) for u in chunk]),
+                    "cache": json.dumps([str(cache.path(u.id).absolute()) if cache is not None else "" for u in chunk]),
+                    "n": len(chunk),
+                })
         return rows
 
     def feed(self, plan: RunPlan, sink: Sink, cache: LogitsCache | None) -> float:
@@ -352,7 +371,7 @@ class RayRunner:
         for name in ("ray.data", "ray"):
             logging.getLogger(name).setLevel(logging.ERROR)
         rows = self._rows(plan, sink, cache)
-        done = len(plan.utterances) - len(rows)
+        done = len(plan.utterances) - sum(r["n"] for r in rows)
         sink.report("acoustic", done)
         if not rows:
             return 0.0
@@ -360,7 +379,7 @@ class RayRunner:
         acoustic_seconds = 0.0
         try:
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                done += len(batch["id"])
+                done += sum(len(json.loads(ids)) for ids in batch["ids"])
                 acoustic_seconds += float(np.sum(batch["acoustic_seconds"]))
                 sink.report("acoustic", done)
                 sink.accept([record for text in batch["records"] for record in json.loads(text)])
@@ -376,18 +395,18 @@ class RayRunner:
 
         opts = self.options
         needs_model = plan.model is not None and any(
-            getattr(pickle.loads(r["utt"]), "logits", None) is None for r in rows)
+            getattr(u, "logits", None) is None for r in rows for u in pickle.loads(r["utts"]))
         model = None
         if needs_model:
             model = {"name": str(plan.model.name), "device": self.device, "dtype": plan.model.dtype}
         gpu = needs_model and self.device == "cuda"
         gpus = int(self.ray.cluster_resources().get("GPU", 0)) if gpu else 0
         acoustic_actors = opts.acoustic_actors or (max(gpus, 1) if gpu else 1)
-        ds = ray.data.from_items(rows, override_num_blocks=max(1, math.ceil(len(rows) / plan.batch_size)))
+        ds = ray.data.from_items(rows, override_num_blocks=len(rows))  # a block per batch: journaled as it finishes
         ds = ds.map_batches(
             LogProbsStage,
             fn_constructor_kwargs={"model": model, "vocabulary": plan.vocabulary, "batch_size": plan.batch_size},
-            batch_size=plan.batch_size,
+            batch_size=1,
             batch_format="numpy",
             concurrency=acoustic_actors,
             **({"num_gpus": 1} if gpu else {"num_cpus": opts.acoustic_cpus}),
@@ -397,7 +416,7 @@ class RayRunner:
                 DecodeStage,
                 fn_constructor_kwargs={"spec": spec, "vocabulary": plan.vocabulary, "shared": plan.shared,
                                        "last": i == len(plan.specs) - 1},
-                batch_size=plan.batch_size,
+                batch_size=1,
                 batch_format="numpy",
                 concurrency=opts.decoder_actors,
                 num_cpus=opts.decoder_cpus,

@@ -8,7 +8,9 @@ The decoder is built once from its spec (through the same parser and option buil
 ``compare``, so its language model is loaded once); each trial derives a decoder with
 the trial's weights from it (``decoder.with_options(alpha=..., beta=...)``), sharing
 the loaded LM. Each trial decodes every utterance once (the decoder parallelises the
-batch); finished trials are journaled to ``trials.jsonl`` so an interrupted search
+batch); with ``ray=ADDRESS`` the trials of each refinement level run as parallel Ray tasks
+over the same logits, put in the object store once (each worker process loads the LM once).
+Finished trials are journaled to ``trials.jsonl`` so an interrupted search
 resumes where it stopped, and the output folder records what produced it (``run.json``,
 see :mod:`ctcdecode_kit.runs.fingerprint`).
 
@@ -115,7 +117,7 @@ def plan_tune(
     vocabulary: Vocabulary,
     *,
     lm: Any,
-    decoder: str = "pyctcdecode",
+    decoder: str = "native",
     alpha_range: tuple[float, float] = (0.0, 2.0),
     beta_range: tuple[float, float] = (-2.0, 4.0),
     beam_width: int | None = None,
@@ -174,36 +176,68 @@ def _close(decoder: Any) -> None:
         close()
 
 
-class _Search:
-    """The trials of one search: finished ones (from the journal) and new ones."""
+def _decode_trial(plan: TunePlan, base: Decoder, weight_options: dict[str, Any], alpha: float, beta: float) -> Trial:
+    """One trial: ``base`` with the trial's weights (sharing its LM) decodes the dev set."""
+    from ..metrics import score
 
-    def __init__(self, plan: TunePlan, base: Decoder, journal: Journal | None, total: int,
-                 progress: Callable[[Trial, int, int], None] | None) -> None:
+    t0 = time.perf_counter()
+    decoder = base.with_options(**_weights(weight_options, alpha, beta))  # type: ignore[attr-defined]
+    try:
+        hyps = decoder.decode(plan.padded, list(plan.lengths))
+    finally:
+        _close(decoder)
+    scores = score(list(plan.references), [h[0].text for h in hyps])
+    return Trial(alpha, beta, scores.wer, scores.cer, time.perf_counter() - t0)
+
+
+def _ray_trial(plan: TunePlan, alpha: float, beta: float) -> Trial:
+    """A trial as a Ray task: the plan (logits included) comes from the object store; the LM is
+    loaded once per worker process (lm/cache.py)."""
+    base = build_from_spec(plan.spec, plan.vocabulary, plan.shared)
+    try:
+        return _decode_trial(plan, base, spec_options(plan.spec, plan.shared), alpha, beta)
+    finally:
+        _close(base)
+
+
+class _Search:
+    """The trials of one search: finished ones (from the journal) and new ones.
+
+    Each refinement level's new points run together: one after another here, or as
+    parallel Ray tasks (``ray``); either way they are recorded in the level's order, so
+    the same grid gives the same trials and the same best point.
+    """
+
+    def __init__(self, plan: TunePlan, base: Decoder | None, journal: Journal | None, total: int,
+                 progress: Callable[[Trial, int, int], None] | None, ray: str | None = None,
+                 ray_options: Any = None) -> None:
         self.plan, self.base, self.journal, self.total, self.progress = plan, base, journal, total, progress
+        self.ray, self.ray_options = ray, ray_options
         self.weight_options = spec_options(plan.spec, plan.shared)
         self.order = [Trial(**record) for record in (journal.records if journal else [])]
         self.done = {(t.alpha, t.beta): t for t in self.order}
 
-    def run(self, alpha: float, beta: float) -> Trial:
-        from ..metrics import score
-
-        if (alpha, beta) in self.done:
-            return self.done[(alpha, beta)]
-        t0 = time.perf_counter()
-        decoder = self.base.with_options(**_weights(self.weight_options, alpha, beta))  # type: ignore[attr-defined]
-        try:
-            hyps = decoder.decode(self.plan.padded, list(self.plan.lengths))
-        finally:
-            _close(decoder)
-        scores = score(list(self.plan.references), [h[0].text for h in hyps])
-        trial = Trial(alpha, beta, scores.wer, scores.cer, time.perf_counter() - t0)
-        self.done[(alpha, beta)] = trial
+    def _record(self, trial: Trial) -> None:
+        self.done[(trial.alpha, trial.beta)] = trial
         self.order.append(trial)
         if self.journal is not None:
             self.journal.append(asdict(trial))
         if self.progress is not None:
             self.progress(trial, len(self.order), self.total)
-        return trial
+
+    def run_many(self, points: Sequence[tuple[float, float]]) -> None:
+        """Run the points not done yet, recording them in the given order."""
+        todo = [p for p in dict.fromkeys(points) if p not in self.done]
+        if self.ray is not None and todo:
+            from .ray_runner import RayOptions, run_tasks
+
+            options = self.ray_options or RayOptions()
+            for trial in run_tasks(self.ray, _ray_trial, todo, shared=self.plan, num_cpus=options.decoder_cpus,
+                                   init=options.init):
+                self._record(trial)
+            return
+        for alpha, beta in todo:
+            self._record(_decode_trial(self.plan, self.base, self.weight_options, alpha, beta))  # type: ignore[arg-type]
 
     def best(self) -> Trial:
         return min(self.done.values(), key=lambda t: (t.wer, t.cer, abs(t.alpha), abs(t.beta)))
@@ -212,14 +246,11 @@ class _Search:
         """Grids of halving spacing around the best point until ``total`` trials are done."""
         level, center = 0, None
         while len(self.done) < self.total:
-            points = [p for p in refinement_points(self.plan.alpha_range, self.plan.beta_range, center, level)
-                      if p not in self.done]
+            points = [p for p in dict.fromkeys(
+                refinement_points(self.plan.alpha_range, self.plan.beta_range, center, level)) if p not in self.done]
             if not points and level > 30:
                 break
-            for point in points:
-                if len(self.done) >= self.total:
-                    break
-                self.run(*point)
+            self.run_many(points[: self.total - len(self.done)])
             center = (self.best().alpha, self.best().beta)
             level += 1
 
@@ -232,11 +263,17 @@ def run_tune(
     resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[Trial, int, int], None] | None = None,
+    ray: str | None = None,
+    ray_options: Any = None,
 ) -> TuneResult:
     """Run a planned search (see :func:`tune` for the arguments)."""
     if trials < 1:
         raise InputError(f"trials must be >= 1, got {trials}")
-    base = build_from_spec(plan.spec, plan.vocabulary, plan.shared)
+    if ray is not None:
+        from .ray_runner import connect
+
+        connect(ray, getattr(ray_options, "init", None))  # fails clearly before the folder is touched
+    base = None if ray is not None else build_from_spec(plan.spec, plan.vocabulary, plan.shared)
     try:
         journal = None
         if output_dir is not None:
@@ -245,10 +282,11 @@ def run_tune(
             journal = Journal(out / "trials.jsonl", header={"run": digest(plan.fingerprint)}, resume=resume)
         elif resume or overwrite:
             raise InputError("resume and overwrite apply to an output folder; give output_dir")
-        search = _Search(plan, base, journal, trials, progress)
+        search = _Search(plan, base, journal, trials, progress, ray, ray_options)
         search.refine()
     finally:
-        _close(base)
+        if base is not None:
+            _close(base)
     result = TuneResult(search.best(), tuple(search.order))
     if output_dir is not None:
         atomic_write_json(Path(output_dir) / "tune.json", result.to_dict())
@@ -261,7 +299,7 @@ def tune(
     vocabulary: Vocabulary,
     *,
     lm: Any,
-    decoder: str = "pyctcdecode",
+    decoder: str = "native",
     alpha_range: tuple[float, float] = (0.0, 2.0),
     beta_range: tuple[float, float] = (-2.0, 4.0),
     trials: int = 20,
@@ -271,6 +309,8 @@ def tune(
     overwrite: bool = False,
     progress: Callable[[Trial, int, int], None] | None = None,
     decoder_options: dict[str, Any] | None = None,
+    ray: str | None = None,
+    ray_options: Any = None,
 ) -> TuneResult:
     """Find (alpha, beta) with the lowest corpus WER within ``trials`` decodes.
 
@@ -283,6 +323,10 @@ def tune(
         beam_width: the beam width (None: 50).
         output_dir / resume / overwrite: as in :func:`~ctcdecode_kit.runs.compare.compare`.
         decoder_options: more backend options (as in the spec).
+        ray: run each refinement level's trials as parallel Ray tasks over the same logits
+            (put in the object store once): ``auto``, ``local``, ``ray://host:port`` or
+            ``host:port`` (see :mod:`ctcdecode_kit.runs.ray_runner`). Same trials, same best.
+        ray_options: a :class:`~ctcdecode_kit.runs.ray_runner.RayOptions` (CPUs per task).
 
     Example:
         >>> from ctcdecode_kit.datasets import load_dataset
@@ -299,4 +343,4 @@ def tune(
         beta_range=beta_range, beam_width=beam_width, decoder_options=decoder_options,
     )
     return run_tune(plan, trials=trials, output_dir=output_dir, resume=resume, overwrite=overwrite,
-                    progress=progress)
+                    progress=progress, ray=ray, ray_options=ray_options)
