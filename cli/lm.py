@@ -16,10 +16,15 @@ def lm_build(
     output: Path = typer.Option(..., "--output", "-o", help="ARPA file to write."),
     order: int = typer.Option(3, "--order", help="N-gram order."),
     prune_singletons: bool = typer.Option(False, "--prune-singletons", help="Drop n-grams (n>=2) seen once."),
+    memory: str = typer.Option(
+        "1G", "--memory",
+        help="Memory budget for the counts and tables (e.g. 1G, 500M, 64K); bigger corpora spill sorted runs "
+        "to the temporary folder (TMPDIR) instead of using more memory.",
+    ),
 ) -> None:
     """Build a Kneser-Ney smoothed ARPA model from a text corpus.
 
-    Example: ctcdecode-kit lm build corpus.txt -o lm.arpa --order 3
+    Example: ctcdecode-kit lm build corpus.txt -o lm.arpa --order 3 --memory 2G
     """
     from ctcdecode_kit.errors import MissingFileError
     from ctcdecode_kit.lm import build_arpa
@@ -28,7 +33,7 @@ def lm_build(
         raise MissingFileError(f"corpus file {str(corpus)!r} does not exist")
     with Bars() as bars:  # the corpus streams from disk; progress per stage on a terminal
         stats = build_arpa(
-            corpus, output, order=order, prune_singletons=prune_singletons,
+            corpus, output, order=order, prune_singletons=prune_singletons, memory=memory,
             progress=lambda stage, done, total: bars(stage, done, total or None),
         )
     typer.echo(
