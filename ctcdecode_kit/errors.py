@@ -79,8 +79,21 @@ class MissingDependencyError(CTCDecodeKitError, ImportError):
     """An optional dependency is not installed; the message gives the install command."""
 
 
-def require(module: str, *, pip_name: str | None = None, purpose: str = ""):
+def install_command(extra: str) -> str:
+    """The exact command that installs one of the kit's optional extras.
+
+    Example:
+        >>> install_command("kenlm")
+        "pip install 'ctcdecode-kit[kenlm]'"
+    """
+    return f"pip install 'ctcdecode-kit[{extra}]'"
+
+
+def require(module: str, *, pip_name: str | None = None, purpose: str = "", extra: str | None = None):
     """Import an optional dependency or raise :class:`MissingDependencyError`.
+
+    ``extra`` names the kit's extra that installs it; the error then gives that command
+    (``pip install 'ctcdecode-kit[kenlm]'``) rather than the bare package.
 
     Example:
         >>> require("json").__name__
@@ -94,7 +107,7 @@ def require(module: str, *, pip_name: str | None = None, purpose: str = ""):
         why = f" (needed for {purpose})" if purpose else ""
         raise MissingDependencyError(
             f"the optional dependency '{module}' is not installed{why}; "
-            f"install it with: pip install {pip_name or module}"
+            f"install it with: {install_command(extra) if extra else f'pip install {pip_name or module}'}"
         ) from exc
 
 

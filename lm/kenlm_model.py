@@ -26,7 +26,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ctcdecode_kit.errors import LanguageModelError, MissingFileError, require
+from ctcdecode_kit.errors import LanguageModelError, MissingFileError, install_command
 
 from .arpa import SENTENCE_MARKERS, ArpaFormatError, inspect_arpa, is_kenlm_binary
 from .casing import case_mapper, check_case, detect_case, probe_case
@@ -88,8 +88,35 @@ def _read_word_list(source: Iterable[str] | str | Path) -> tuple[str, ...]:
     return tuple(w for w in words if w not in SENTENCE_MARKERS)
 
 
+def _kenlm_module() -> Any:
+    """The ``kenlm`` package, or None when it is not installed (the native engine is used)."""
+    try:
+        import kenlm
+    except ImportError:
+        return None
+    return kenlm
+
+
+def _native_engine(path: Path) -> Any:
+    """The kit's native reader of ``path``; a file only the kenlm package reads names its extra."""
+    from .ngram import ArpaLM
+
+    try:
+        return ArpaLM(path)
+    except LanguageModelError as exc:
+        raise LanguageModelError(
+            f"{exc} (the kenlm package reads it: {install_command('kenlm')})"
+        ) from exc
+
+
 class KenLM(LanguageModelBase):
-    """An ARPA or KenLM-binary n-gram model scored through the ``kenlm`` package.
+    """An ARPA or KenLM-binary n-gram model with KenLM's scores.
+
+    Scored through the ``kenlm`` package when it is installed (``pip install
+    'ctcdecode-kit[kenlm]'``), else through the kit's own native reader
+    (:class:`~ctcdecode_kit.lm.ArpaLM`, the same scores bit for bit, tested on every
+    shared ARPA and KenLM binary); ``engine`` says which. The native reader does not read
+    KenLM's ``rest_probing`` binaries: those need the ``kenlm`` package.
 
     Args:
         path: ``.arpa`` (plain or gzipped) or a KenLM binary file.
@@ -109,7 +136,10 @@ class KenLM(LanguageModelBase):
         case: the resolved case (``"lower"``, ``"upper"`` or None).
         path: the file.
 
-    Scores are natural logs; states are ``kenlm.State`` objects (hashable).
+        engine: ``"kenlm"`` (the kenlm package) or ``"native"`` (the kit's reader).
+
+    Scores are natural logs; states are hashable (``kenlm.State`` objects, or tuples of
+    word ids with the native engine).
     """
 
     _ctcdecode_kit_trusted = True
@@ -123,7 +153,8 @@ class KenLM(LanguageModelBase):
         validate: bool = True,
     ) -> None:
         check_case(case)
-        self._kenlm: Any = require("kenlm", pip_name="kenlm", purpose="n-gram language models")
+        self._kenlm: Any = _kenlm_module()
+        self.engine: str = "kenlm" if self._kenlm is not None else "native"
         self.path = Path(path)
         if not self.path.exists():
             raise MissingFileError(f"language model file {str(self.path)!r} does not exist")
@@ -144,15 +175,18 @@ class KenLM(LanguageModelBase):
             words = info.unigrams
         if unigrams is not None:
             words = _read_word_list(unigrams)
-        config = self._kenlm.Config()
-        config.show_progress = False
-        try:
-            self._model = self._kenlm.Model(str(self.path), config)
-        except (OSError, RuntimeError) as exc:  # what the kenlm module raises for a file it cannot load
-            kind = "KenLM binary" if binary else "ARPA"
-            raise LanguageModelError(
-                f"KenLM could not load the {kind} file {str(self.path)!r}: {_kenlm_reason(exc)}"
-            ) from exc
+        if self._kenlm is None:
+            self._model: Any = _native_engine(self.path)
+        else:
+            config = self._kenlm.Config()
+            config.show_progress = False
+            try:
+                self._model = self._kenlm.Model(str(self.path), config)
+            except (OSError, RuntimeError) as exc:  # what the kenlm module raises for a file it cannot load
+                kind = "KenLM binary" if binary else "ARPA"
+                raise LanguageModelError(
+                    f"KenLM could not load the {kind} file {str(self.path)!r}: {_kenlm_reason(exc)}"
+                ) from exc
         self.order: int = int(self._model.order)
         if self.order < 1:
             raise LanguageModelError(f"language model {str(self.path)!r} has order {self.order}; expected >= 1")
@@ -166,6 +200,8 @@ class KenLM(LanguageModelBase):
 
     # ------------------------------------------------------------------ protocol
     def begin(self) -> Hashable:
+        if self._kenlm is None:
+            return self._model.begin()
         state = self._kenlm.State()
         self._model.BeginSentenceWrite(state)
         return state
@@ -173,10 +209,14 @@ class KenLM(LanguageModelBase):
     def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
         if self._map is not None:
             word = self._map(word)
+        if self._kenlm is None:
+            return self._model.score(state, word)
         out = self._kenlm.State()
         return log10_to_ln(self._model.BaseScore(state, word, out)), out
 
     def end(self, state: Hashable) -> float:
+        if self._kenlm is None:
+            return self._model.end(state)
         out = self._kenlm.State()
         return log10_to_ln(self._model.BaseScore(state, "</s>", out))
 
@@ -189,6 +229,8 @@ class KenLM(LanguageModelBase):
         text = " ".join(words.split() if isinstance(words, str) else words)
         if self._map is not None:
             text = self._map(text)
+        if self._kenlm is None:
+            return log10_to_ln(self._model.sentence_log10(text.split()))
         return log10_to_ln(self._model.score(text, bos=True, eos=True))
 
     def __contains__(self, word: object) -> bool:
@@ -199,4 +241,4 @@ class KenLM(LanguageModelBase):
 
     def __repr__(self) -> str:
         size = "?" if self.unigrams is None else len(self.unigrams)
-        return f"KenLM({str(self.path)!r}, order={self.order}, unigrams={size}, case={self.case!r})"
+        return f"KenLM({str(self.path)!r}, order={self.order}, unigrams={size}, case={self.case!r}, engine={self.engine!r})"

@@ -90,5 +90,26 @@ def test_ci_run_runs_the_readme_test_command_first():
     lines = [line.strip() for line in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     commands = [line for line in lines if line and not line.startswith("#")]
     assert command in lines, f".ci/run does not run the README's test command {command!r}"
-    first_python = next(line for line in commands if re.match(r"(python3?|\S*/bin/\w+) ", line))
-    assert first_python == command, f".ci/run runs {first_python!r} before the README's test command"
+    first_test = next(line for line in commands if re.match(r"(bash |python3? |\S*/bin/\w+ )", line))
+    assert first_test == command, f".ci/run runs {first_test!r} before the README's test command"
+
+
+def test_the_readme_test_command_runs_the_core_without_extras_and_then_everything():
+    script = (REPO / ".ci" / "test").read_text(encoding="utf-8")
+    core, full = script.index('pytest -q -m "not extra"'), script.index(".venv/bin/python -m pytest -q\n")
+    assert core < full
+    assert "pip install -q -e '.[test]'" in script and "pip install -q -e '.[all,test]'" in script
+    for module in ("pyctcdecode", "kenlm", "ray", "onnxruntime"):
+        assert f'"{module}"' in script, f".ci/test does not check that {module} is absent from the core"
+
+
+def test_every_test_needing_an_extra_is_marked_and_collectable_without_it():
+    """A test module must not import an extra at import time (the core run collects every file)."""
+    offenders = []
+    for path in (REPO / "tests").rglob("test_*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(r"(import (pyctcdecode|kenlm|ray|onnxruntime)\b|from (pyctcdecode|kenlm|ray|onnxruntime)[ .])", line):
+                offenders.append(f"{path.relative_to(REPO)}:{number}: {line}")
+            if re.match(r"\w+ = require_module\(\"(pyctcdecode|kenlm|ray|onnxruntime)", line):
+                offenders.append(f"{path.relative_to(REPO)}:{number}: {line}")
+    assert not offenders, "module-level imports of an extra (import inside the test instead):\n" + "\n".join(offenders)

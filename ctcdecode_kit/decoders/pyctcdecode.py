@@ -68,7 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..decoder import DecoderBase, register_decoder
-from ..errors import InputError, LanguageModelError
+from ..errors import InputError, LanguageModelError, require
 from ..hypothesis import Hypothesis
 from ..inputs import LogProbBatch, check_finite_number, check_positive_int
 from ..labels import MAX_BEAM_WIDTH, beam_labels
@@ -148,6 +148,7 @@ class PyctcdecodeDecoder(DecoderBase):
         input_type: str = "auto",
         nbest: int = 1,
     ) -> None:
+        require("pyctcdecode", extra="pyctcdecode", purpose="the 'pyctcdecode' decoder (the core's beam decoder is 'native')")
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
         self.beam_width = check_positive_int("beam_width", beam_width, maximum=MAX_BEAM_WIDTH)
         if num_workers is not None:

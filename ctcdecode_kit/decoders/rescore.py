@@ -1,6 +1,6 @@
 """N-best rescoring: a first-pass decoder proposes candidates, language models re-rank them.
 
-The first pass (any registered decoder, ``"pyctcdecode"`` by default, or a decoder
+The first pass (any registered decoder, ``"native"`` by default, or a decoder
 object) returns ``candidates`` hypotheses per utterance; each is re-scored as::
 
     score = first_pass_score + sum_i(alpha_i * lm_i(text)) + beta * n_words
@@ -121,7 +121,7 @@ class RescoreDecoder(DecoderBase):
 
     Args:
         vocabulary: output vocabulary.
-        first_pass: a registered decoder name (``"pyctcdecode"``, ``"native"``...) or a
+        first_pass: a registered decoder name (``"native"``, ``"pyctcdecode"``...) or a
             decoder object with the same vocabulary.
         first_pass_options: options for the first pass when it is built by name (e.g.
             ``{"beam_width": 64}``); ``frame_rate`` and ``input_type`` are passed on
@@ -146,7 +146,7 @@ class RescoreDecoder(DecoderBase):
         self,
         vocabulary: Vocabulary,
         *,
-        first_pass: str | Decoder = "pyctcdecode",
+        first_pass: str | Decoder = "native",
         first_pass_options: dict[str, Any] | None = None,
         lms: Any = None,
         alphas: float | Sequence[float] | None = None,
@@ -161,7 +161,7 @@ class RescoreDecoder(DecoderBase):
         super().__init__(vocabulary, frame_rate=frame_rate, input_type=input_type, nbest=nbest)  # type: ignore[arg-type]
         from ctcdecode_kit.lm.casing import check_case
         from ctcdecode_kit.lm.loading import load_language_model, resolve_lm_case
-        from ctcdecode_kit.lm.pyctcdecode_adapter import check_vocabulary_fits
+        from ctcdecode_kit.lm.fitting import check_vocabulary_fits
 
         self.candidates = check_positive_int("candidates", candidates, maximum=MAX_CANDIDATES)
         self.beta = check_finite_number("beta", beta)
@@ -197,7 +197,7 @@ class RescoreDecoder(DecoderBase):
     ) -> Decoder:
         if isinstance(first_pass, str):
             if first_pass == self.name:
-                raise InputError("first_pass cannot be 'rescore' itself; pick e.g. 'pyctcdecode'")
+                raise InputError("first_pass cannot be 'rescore' itself; pick e.g. 'native'")
             if options is not None and not isinstance(options, dict):
                 raise InputError(f"first_pass_options must be a dict of options, got {type(options).__name__}")
             opts = dict(options or {})

@@ -48,6 +48,7 @@ __all__ = [
     "DecoderSpec",
     "SharedSettings",
     "available_decoder_specs",
+    "missing_backends",
     "build_from_spec",
     "check_settings_used",
     "decoder_options",
@@ -338,18 +339,43 @@ def build_from_spec(
     return build_decoder(spec.backend, vocabulary, **decoder_options(spec, shared, strict=strict))
 
 
+def missing_backends() -> dict[str, str]:
+    """Built-in backends whose optional extra is not installed: name -> the install command.
+
+    Example:
+        >>> import importlib.util
+        >>> ("pyctcdecode" in missing_backends()) == (importlib.util.find_spec("pyctcdecode") is None)
+        True
+    """
+    import importlib.util
+
+    from ctcdecode_kit.errors import install_command
+
+    return {
+        name: install_command(extra)
+        for name, (module, extra) in _EXTRA_BACKENDS.items()
+        if importlib.util.find_spec(module) is None
+    }
+
+
+_EXTRA_BACKENDS = {"pyctcdecode": ("pyctcdecode", "pyctcdecode")}
+"""Built-in backends that need an optional extra: name -> (module it imports, extra)."""
+
+
 def available_decoder_specs(with_lm: bool) -> list[str]:
-    """The default decoder specs: every built-in backend, with and without the LM.
+    """The default decoder specs: every built-in backend that is installed, with and without the LM.
 
     ``native`` is part of the core build and always listed: when its compiled module is
     missing, building it fails with the reinstall command instead of the decoder
-    silently leaving the table.
+    silently leaving the table. ``pyctcdecode`` is listed when its extra is installed
+    (:func:`missing_backends` names what is left out and how to install it).
 
     Example:
-        >>> available_decoder_specs(with_lm=True)
-        ['greedy', 'pyctcdecode', 'native', 'pyctcdecode+lm', 'native+lm', 'rescore']
+        >>> specs = available_decoder_specs(with_lm=True)
+        >>> [s for s in specs if not s.startswith("pyctcdecode")]
+        ['greedy', 'native', 'native+lm', 'rescore']
     """
-    beams = ["pyctcdecode", "native"]
+    beams = [b for b in ("pyctcdecode", "native") if b not in missing_backends()]
     specs = ["greedy", *beams]
     if with_lm:
         specs += [f"{b}+lm" for b in beams] + ["rescore"]
