@@ -84,6 +84,11 @@ def compare(
     acoustic, utterances, vocabulary, frame_rate, settings = load_inputs(model, data, logits, vocab, device)
     if wants_lm(decoder):  # a "-with-lm" model: its LM and weights unless --lm/--alpha/--beta
         lm, alpha, beta = repo_lm_settings(acoustic, lm, alpha, beta)
+    if not decoder:
+        from ctcdecode_kit.runs.specs import missing_backends
+
+        for name, command in missing_backends().items():
+            typer.echo(f"note: the {name!r} decoder is not installed and is left out; {command} adds it", err=True)
     plan = plan_comparison(
         utterances, decoders=decoder or None, model=acoustic, vocabulary=vocabulary, frame_rate=frame_rate,
         lm=lm, alpha=alpha, beta=beta, beam_width=beam_width, batch_size=batch_size, settings=settings,
