@@ -197,6 +197,14 @@ def test_cli_transcribe_and_compare_take_an_onnx_model(tiny, tmp_path):
                                  "--data", str(data), "-d", "greedy", "-o", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "greedy" in result.output
+    # the .onnx file is part of the run's fingerprint: an edited model is another run, never stale logits
+    import os
+
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    again = runner.invoke(app, ["compare", "--model", str(path), "--vocab", str(tmp_path / "vocab.json"),
+                                "--data", str(data), "-d", "greedy", "-o", str(tmp_path / "run")])
+    assert again.exit_code == 2 and "--overwrite" in again.output, again.output
     result = runner.invoke(app, ["compare", "--model", str(path), "--data", str(data), "-d", "greedy"])
     assert result.exit_code == 2 and "needs a vocabulary" in result.output
 

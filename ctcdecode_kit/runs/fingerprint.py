@@ -166,6 +166,9 @@ def model_fingerprint(model: Any) -> dict[str, Any] | None:
             for p in sorted(folder.iterdir())
             if p.is_file() and _WEIGHT_FILES.match(p.name)
         }
+    elif name and folder.is_file():  # a single-file model (ONNX): editing the file is another run
+        out["name"] = str(folder.absolute())
+        out["files"] = {folder.name: {"size": folder.stat().st_size, "mtime_ns": folder.stat().st_mtime_ns}}
     else:
         config = getattr(getattr(model, "model", None), "config", None)
         out["revision"] = getattr(config, "_commit_hash", None)
