@@ -64,6 +64,9 @@ struct DecodeOptions {
   //   whichever beam comes next in pyctcdecode (a flag shared across beams); the kit treats
   //   a lone "▁" as the empty start of a word, as Vocabulary.words does.
   bool pyctcdecode_quirks = false;
+  // pyctcdecode's LanguageModel(score_boundary=...): true scores the first word after <s> and
+  // a final </s>; false starts from KenLM's null context and scores no </s> (native LMs only).
+  bool score_boundary = true;
 };
 
 struct Alphabet {
@@ -98,20 +101,32 @@ class WordScorer {
   virtual double partial(const std::string& part, int cp_len) = 0;
 };
 
+// `known` (pyctcdecode rules only): the caller's known-word list, sorted, already filtered to
+// words of the LM (pyctcdecode's LanguageModel(unigrams=...) after _prepare_unigram_set);
+// nullptr: the LM's listed unigrams (what build_ctcdecoder reads from an ARPA file).
+// `boundary`: pyctcdecode's score_boundary (see DecodeOptions).
 class NativeScorer final : public WordScorer {
  public:
-  NativeScorer(const NgramLM& lm, double alpha, double beta, double unk, bool cache, bool kit_rules)
-      : lm_(lm), alpha_(alpha), beta_(beta), unk_(unk), use_cache_(cache), kit_(kit_rules) {}
+  NativeScorer(const NgramLM& lm, double alpha, double beta, double unk, bool cache, bool kit_rules,
+               const std::vector<std::string>* known = nullptr, bool boundary = true)
+      : lm_(lm), alpha_(alpha), beta_(beta), unk_(unk), use_cache_(cache), kit_(kit_rules), known_(known),
+        boundary_(boundary) {}
 
   void reset() override {
     states_.clear();
     state_ids_.clear();
     cache_.clear();
   }
-  int32_t begin() override { return intern(lm_.begin_state()); }
+  int32_t begin() override { return intern(boundary_ ? lm_.begin_state() : lm_.null_state()); }
   int64_t word_key(const std::string& word) override {
     WordId id = lm_.index(word);
-    bool oov = kit_ ? !lm_.is_word(id) : (lm_.has_listed() && !lm_.listed(id)) || id == NgramLM::kUnk;
+    bool oov;
+    if (kit_)
+      oov = !lm_.is_word(id);
+    else if (known_ != nullptr)  // pyctcdecode: len(set) > 0 and word not in set, or word not in the model
+      oov = (!known_->empty() && !std::binary_search(known_->begin(), known_->end(), word)) || id == NgramLM::kUnk;
+    else
+      oov = (lm_.has_listed() && !lm_.listed(id)) || id == NgramLM::kUnk;
     return static_cast<int64_t>(id) | (static_cast<int64_t>(oov) << 32);
   }
   double score(int32_t state, int64_t key, const std::string& word, bool eos, int32_t* out_state) override {
@@ -126,7 +141,7 @@ class NativeScorer final : public WordScorer {
         double logp = static_cast<double>(base_score(state, w, &next)) * kLn10;
         total = kit_word_score(alpha_, beta_, unk_, logp, oov);
       }
-      if (eos) {
+      if (eos && boundary_) {
         LMState end_state;
         total += alpha_ * (static_cast<double>(lm_.score(states_[next], lm_.end_sentence_id(), end_state)) * kLn10);
       }
@@ -137,7 +152,7 @@ class NativeScorer final : public WordScorer {
     float base = base_score(state, w, &next);
     double lm = base;
     if (oov) lm += unk_;
-    if (eos) {
+    if (eos && boundary_) {
       LMState end_state;
       double end = lm_.score(states_[next], lm_.end_sentence_id(), end_state);
       lm = lm + end;
@@ -147,7 +162,9 @@ class NativeScorer final : public WordScorer {
   }
   double partial(const std::string& part, int cp_len) override {
     if (kit_) return kit_partial_score(unk_, cp_len, part.empty() || lm_.has_prefix_any(part));
-    double is_oov = lm_.has_prefix(part) ? 0.0 : 1.0;
+    // pyctcdecode: CharTrie(unigram set).has_node(part) == 0; an empty set starts no word, not even ""
+    bool starts = known_ != nullptr ? starts_known(part) : lm_.has_prefix(part);
+    double is_oov = starts ? 0.0 : 1.0;
     double unk = unk_ * is_oov;
     if (cp_len > kAvgTokenLen) unk = unk * cp_len / kAvgTokenLen;
     return unk;
@@ -155,6 +172,11 @@ class NativeScorer final : public WordScorer {
 
  private:
   static constexpr double kLn10 = 2.302585092994046;  // the kit's LN10 = math.log(10.0)
+
+  bool starts_known(const std::string& part) const {
+    auto it = std::lower_bound(known_->begin(), known_->end(), part);
+    return it != known_->end() && it->compare(0, part.size(), part) == 0;
+  }
 
   float base_score(int32_t state, WordId w, int32_t* next) {
     uint64_t ck = (static_cast<uint64_t>(state) << 32) | w;
@@ -189,6 +211,8 @@ class NativeScorer final : public WordScorer {
   const NgramLM& lm_;
   double alpha_, beta_, unk_;
   bool use_cache_, kit_;
+  const std::vector<std::string>* known_;
+  bool boundary_;
   std::vector<LMState> states_;
   std::unordered_map<uint64_t, int32_t> state_ids_;
   std::unordered_map<uint64_t, std::pair<float, int32_t>> cache_;

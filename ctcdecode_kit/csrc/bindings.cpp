@@ -135,7 +135,8 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
                       int delimiter, bool bpe, const DecodeOptions& options, const NgramLM* lm,
                       py::object py_lm, const WordList* py_lm_unigrams, double alpha, double beta,
                       double unk_score_offset, int num_threads, int nbest, const LexiconTrie* lexicon,
-                      const LexiconLookahead* lookahead, bool allow_unknown, double unknown_word_score) {
+                      const LexiconLookahead* lookahead, bool allow_unknown, double unknown_word_score,
+                      const WordList* lm_unigrams) {
   // The caller's options object is never written: a decoder shared by threads passes its
   // own options and each call's n-best size separately.
   DecodeOptions local = options;
@@ -153,6 +154,8 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
     throw py::value_error("pruning thresholds must not be NaN");
   if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
   if (lm != nullptr && !py_lm.is_none()) throw py::value_error("pass either a native LM or a Python LM, not both");
+  if (!opts.score_boundary && !py_lm.is_none())
+    throw py::value_error("score_boundary=False needs a native LM (a Python LM starts from its own begin())");
   if (lexicon != nullptr) {
     if (lexicon->vocab_size() != static_cast<int>(labels.size()))
       throw py::value_error("the lexicon was built for " + std::to_string(lexicon->vocab_size()) + " tokens, the labels have " +
@@ -182,7 +185,9 @@ py::list decode_batch(const std::vector<py::array>& arrays, const std::vector<st
   std::vector<std::unique_ptr<WordScorer>> scorers;
   for (int w = 0; w < threads; ++w) {
     if (lm != nullptr)
-      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, opts.lm_cache, opts.kit_lm_rules));
+      scorers.emplace_back(new NativeScorer(*lm, alpha, beta, unk_score_offset, opts.lm_cache, opts.kit_lm_rules,
+                                            lm_unigrams == nullptr ? nullptr : &lm_unigrams->words,
+                                            opts.score_boundary));
     else if (!py_lm.is_none())
       scorers.emplace_back(new PyScorer(py_lm, alpha, beta, unk_score_offset, py_lm_unigrams == nullptr ? nullptr : &py_lm_unigrams->words));
     else
@@ -295,7 +300,8 @@ PYBIND11_MODULE(_native, m) {
       .def_readwrite("prune_history", &DecodeOptions::prune_history)
       .def_readwrite("history_order", &DecodeOptions::history_order)
       .def_readwrite("nbest", &DecodeOptions::nbest)
-      .def_readwrite("pyctcdecode_quirks", &DecodeOptions::pyctcdecode_quirks);
+      .def_readwrite("pyctcdecode_quirks", &DecodeOptions::pyctcdecode_quirks)
+      .def_readwrite("score_boundary", &DecodeOptions::score_boundary);
 
   py::register_exception<LMCallbackError>(m, "LanguageModelCallbackError", PyExc_RuntimeError);
 
@@ -397,8 +403,11 @@ PYBIND11_MODULE(_native, m) {
         py::arg("beta"), py::arg("unk_score_offset"), py::arg("num_threads"), py::arg("nbest") = -1,
         py::arg("lexicon").none(true) = py::none(), py::arg("lookahead").none(true) = py::none(),
         py::arg("allow_unknown") = false, py::arg("unknown_word_score") = 0.0,
+        py::arg("lm_unigrams").none(true) = py::none(),
         "Decode float32 [T, V] arrays; per utterance a list of (text, word frames, am score, score, token ids),\n"
-        "plus each word's lexicon index (-1: unknown word) when decoding with a lexicon.");
+        "plus each word's lexicon index (-1: unknown word) when decoding with a lexicon.\n"
+        "lm_unigrams: a WordList of known words for a native LM under pyctcdecode rules (None: the LM's listed\n"
+        "unigrams; an empty list: every word of the LM is known and every partial word is out of vocabulary).");
 
   py::class_<LexiconTrie>(m, "LexiconTrie")
       .def(py::init<std::vector<std::string>, std::vector<std::string>,
@@ -414,9 +423,9 @@ PYBIND11_MODULE(_native, m) {
   m.def(
       "lexicon_lookahead",
       [](const LexiconTrie& trie, const NgramLM* lm, py::object py_lm, const WordList* py_lm_unigrams, double alpha,
-         double beta, double unk_score_offset) {
+         double beta, double unk_score_offset, bool score_boundary) {
         if (lm != nullptr) {
-          NativeScorer scorer(*lm, alpha, beta, unk_score_offset, true, true);
+          NativeScorer scorer(*lm, alpha, beta, unk_score_offset, true, true, nullptr, score_boundary);
           py::gil_scoped_release release;
           return make_lookahead(trie, scorer);
         }
@@ -425,8 +434,9 @@ PYBIND11_MODULE(_native, m) {
         return make_lookahead(trie, scorer);
       },
       py::arg("trie"), py::arg("lm").none(true), py::arg("py_lm").none(true), py::arg("py_lm_unigrams").none(true),
-      py::arg("alpha"), py::arg("beta"), py::arg("unk_score_offset"),
-      "Per trie node, the best fused score of a word below it after <s> (the LM look-ahead).");
+      py::arg("alpha"), py::arg("beta"), py::arg("unk_score_offset"), py::arg("score_boundary") = true,
+      "Per trie node, the best fused score of a word below it after <s> (the LM look-ahead;\n"
+      "score_boundary=False: from the null context).");
   m.def("align", &align, py::arg("log_probs"), py::arg("blank"), py::arg("token"), py::arg("succ_begin"),
         py::arg("succ"), py::arg("is_start"), py::arg("is_final"), py::arg("allow_empty"),
         "Viterbi CTC alignment over a token graph: (nodes, starts, ends, score), or None when no path fits.");

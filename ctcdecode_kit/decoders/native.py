@@ -16,7 +16,9 @@ KenLM's; also a :meth:`ArpaLM.save_binary` image), an :class:`ArpaLM`, a
 backends give the same answers; every unigram counts as known) or ``"pyctcdecode"`` (the
 pyctcdecode library's own KenLM rules, exactly, including its quirk that only unigrams
 written with a backoff are known: on the LibriSpeech 3-gram that makes the LM *hurt*,
-28 % vs 3 % WER in benchmarks/RESULTS.md). Python language models always use the kit's rules.
+28 % vs 3 % WER in benchmarks/RESULTS.md; ``unigrams=`` gives the known words instead, as
+pyctcdecode's ``LanguageModel(unigrams=...)``, and ``score_boundary=False`` its
+``score_boundary``). Python language models always use the kit's rules.
 
 Speed levers, all off by default because they may change answers: ``token_top_k``
 (at most k candidate tokens per frame), ``blank_skip_threshold`` (a frame whose argmax is
@@ -38,14 +40,14 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..decoder import DecoderBase, register_decoder
-from ..errors import InputError, LanguageModelError, require_native
+from ..errors import FileFormatError, InputError, LanguageModelError, MissingFileError, require_native
 from ..hypothesis import Hypothesis, Word
 from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_positive_int
 from ..alignment import align_text
@@ -136,6 +138,20 @@ class NativeDecoder(DecoderBase):
             path, so ``Word`` frames are the half-open span of the word's tokens on the
             hypothesis' best alignment, as greedy's are; "pyctcdecode" keeps pyctcdecode's
             (those of the last beam merged, which can end a frame early).
+        unigrams: the known words under ``lm_rules="pyctcdecode"`` with a native LM, as
+            pyctcdecode's ``LanguageModel(unigrams=...)`` (a Hub repo's
+            ``language_model/unigrams.txt``): an iterable of words, or a path (str or Path) to a
+            UTF-8 file of one word per line (lines taken as they are). Words the LM does not
+            contain are dropped first, as pyctcdecode does. A word outside the list costs
+            ``unk_score_offset``, and so does a partial word that starts no word of the list; an
+            empty list (after dropping) counts every LM word as known and every partial word as
+            unknown. None (default): the LM's unigrams written with a backoff (pyctcdecode's
+            ``build_ctcdecoder`` default for an ARPA file; every word of a KenLM binary). Words are
+            matched as the LM spells them. Not used by the kit's rules (every LM word is known),
+            by a Python LM, or with a lexicon.
+        score_boundary: pyctcdecode's ``score_boundary``: True (default) scores the first word
+            after ``<s>`` and ends with ``</s>``; False starts from the LM's null context and
+            scores no ``</s>`` (also in ``Hypothesis.lm_score``). False needs a native LM.
         lm_case: "lower"/"upper" to force the LM's case, "auto" to detect it, None to keep.
         num_workers: threads for a batch (None: one per available core; 1: serial).
         frame_rate, input_type, nbest: see :class:`~ctcdecode_kit.decoder.DecoderBase`.
@@ -181,6 +197,8 @@ class NativeDecoder(DecoderBase):
         blank_skip_threshold: float | None = None,
         lm_cache: bool = True,
         lm_rules: str = "kit",
+        unigrams: Iterable[str] | str | Path | None = None,
+        score_boundary: bool = True,
         lm_case: str | None = "auto",
         num_workers: int | None = None,
         frame_rate: float | None = None,
@@ -204,6 +222,10 @@ class NativeDecoder(DecoderBase):
                 raise InputError(f"blank_skip_threshold must be a probability in (0, 1], got {blank_skip_threshold!r}")
         if lm_rules not in ("pyctcdecode", "kit"):
             raise InputError(f"lm_rules must be 'pyctcdecode' or 'kit', got {lm_rules!r}")
+        if not isinstance(score_boundary, (bool, np.bool_)):
+            raise InputError(f"score_boundary must be True or False, got {score_boundary!r}")
+        score_boundary = bool(score_boundary)
+        known_words = None if unigrams is None else _read_unigrams(unigrams)
         if lm_case not in ("auto", "lower", "upper", None):
             raise InputError(f"lm_case must be 'auto', 'lower', 'upper' or None, got {lm_case!r}")
         if hotwords is None:
@@ -215,6 +237,12 @@ class NativeDecoder(DecoderBase):
         self._py_lm_unigrams: Any = None
         force_kit_rules = False
         self._native_lm, self._py_lm, self._case, force_kit_rules = self._make_lm(lm, lm_case)
+        if not score_boundary and self._py_lm is not None:
+            raise InputError(
+                f"score_boundary=False needs a native LM (an ARPA file or a KenLM probing/trie binary); "
+                f"{type(self._py_lm).__name__} is called back from Python and always starts after <s>"
+            )
+        self.score_boundary = score_boundary
         self._labels = beam_labels(vocabulary, self._case)
         self.lexicon: Lexicon | None = None
         self.unknown_word_score = None if unknown_word_score is None else check_finite_number(
@@ -240,14 +268,20 @@ class NativeDecoder(DecoderBase):
         options.history_order = int(getattr(lm_object, "order", 1)) if lm_object is not None else 1
         options.kit_lm_rules = lm_rules == "kit" or force_kit_rules or lexicon is not None
         options.pyctcdecode_quirks = lm_rules == "pyctcdecode"
+        options.score_boundary = score_boundary
         self.lm_rules = lm_rules
+        # pyctcdecode's known-word set (shared, read-only, by every worker thread of every call)
+        self._lm_unigrams: Any = None
+        if known_words is not None and self._native_lm is not None and not options.kit_lm_rules:
+            self._lm_unigrams = _known_word_list(self._native_lm, known_words)
         self._options = options  # read-only after construction (the C++ side copies it per call)
         self._config: dict[str, Any] = {
             "beam_width": beam_width, "lm": lm_object, "alpha": alpha, "beta": beta,
             "unk_score_offset": unk_score_offset, "hotwords": tuple(hotwords), "hotword_weight": hotword_weight,
             "beam_prune_logp": beam_prune_logp, "token_min_logp": token_min_logp, "prune_history": prune_history,
             "token_top_k": token_top_k, "blank_skip_threshold": blank_skip_threshold, "lm_cache": lm_cache,
-            "lm_rules": lm_rules, "lm_case": lm_case if lm_object is None or lm_case != "auto" else self._case,
+            "lm_rules": lm_rules, "unigrams": known_words, "score_boundary": score_boundary,
+            "lm_case": lm_case if lm_object is None or lm_case != "auto" else self._case,
             "num_workers": num_workers, "frame_rate": frame_rate, "input_type": input_type, "nbest": nbest,
             "lexicon": self.lexicon, "unknown_word_score": unknown_word_score, "lm_lookahead": lm_lookahead,
         }
@@ -277,6 +311,7 @@ class NativeDecoder(DecoderBase):
                 self.alpha,
                 self.beta,
                 self.unk_score_offset,
+                self.score_boundary,
             )
 
     # ---------------------------------------------------------------- language model
@@ -326,7 +361,8 @@ class NativeDecoder(DecoderBase):
         if not words:
             return 0.0
         if self._native_lm is not None:
-            return log10_to_ln(self._native_lm.sentence_log10(words))
+            boundary = self.score_boundary
+            return log10_to_ln(self._native_lm.sentence_log10(words, bos=boundary, eos=boundary))
         if self._py_lm is not None:
             state = self._py_lm.begin()
             total = 0.0
@@ -422,6 +458,7 @@ class NativeDecoder(DecoderBase):
                     lookahead=self._lookahead,
                     allow_unknown=self.unknown_word_score is not None,
                     unknown_word_score=self.unknown_word_score or 0.0,
+                    lm_unigrams=self._lm_unigrams,
                 )
             except _native.LanguageModelCallbackError as exc:  # only the user's LM failing, nothing else
                 raise LanguageModelError(str(exc)) from None
@@ -483,6 +520,32 @@ class NativeDecoder(DecoderBase):
     def __repr__(self) -> str:
         lm = self._native_lm or self._py_lm
         return f"NativeDecoder(vocabulary={len(self.vocabulary)} tokens, beam_width={self.beam_width}, lm={lm!r})"
+
+
+def _read_unigrams(source: Iterable[str] | str | Path) -> tuple[str, ...]:
+    """The words of the ``unigrams`` option: a file's lines as they are (as pyctcdecode reads unigrams.txt), or the iterable's."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise MissingFileError(f"unigrams: word list {str(path)!r} does not exist (one word per line expected)")
+        try:
+            return tuple(path.read_text(encoding="utf-8").splitlines())
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(f"unigrams: word list {str(path)!r} is not UTF-8 ({exc.reason})") from None
+    try:
+        words = tuple(source)
+    except TypeError:
+        raise InputError(f"unigrams must be an iterable of words or a path to a word list, got {source!r}") from None
+    bad = next((w for w in words if not isinstance(w, str)), None)
+    if bad is not None:
+        raise InputError(f"unigrams must hold strings (words), got {bad!r}")
+    return words
+
+
+@functools.lru_cache(maxsize=4)
+def _known_word_list(lm: ArpaLM, words: tuple[str, ...]) -> Any:
+    """pyctcdecode's ``_prepare_unigram_set``: the distinct words ``lm`` contains, as a native list (cached per LM and list)."""
+    return _native.WordList(sorted({w for w in words if w in lm}))
 
 
 @functools.lru_cache(maxsize=8)
