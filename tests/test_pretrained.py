@@ -21,7 +21,7 @@ import pytest
 import ctcdecode_kit
 from ctcdecode_kit.errors import CTCDecodeKitError, InputError, MissingFileError
 from ctcdecode_kit.lm import ArpaLM
-from ctcdecode_kit.pretrained import LayoutError, _native_takes, alphabet_labels, load_decoder_config
+from ctcdecode_kit.pretrained import LayoutError, alphabet_labels, load_decoder_config
 from ctcdecode_kit.vocabulary import Vocabulary
 from tests.conftest import require_module, shared_path
 
@@ -113,7 +113,7 @@ def test_from_pretrained_reads_a_kenlm_binary(tmp_path: Path, cache_home: Path) 
     config = load_decoder_config(folder)
     assert config.lm_path.name == "test.probing.bin"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an empty unigrams.txt: see test_native_gap_is_announced
+        warnings.simplefilter("error")  # an empty unigrams.txt is honoured: nothing to warn about
         decoder = config.build_decoder()
     assert decoder.decode(_spell("looking on a little"))[0][0].text == "looking on a little"
 
@@ -140,11 +140,16 @@ def test_a_bpe_repo_decodes_subword_tokens(tmp_path: Path, cache_home: Path) -> 
     assert hyp.tokens == tuple(ids)
 
 
-@pytest.mark.skipif(_native_takes("unigrams"), reason="this native build takes the repo's unigram list")
-def test_native_gap_is_announced(tmp_path: Path, cache_home: Path) -> None:
-    folder = _layout(tmp_path / "repo", shared_path("kenlm/test.arpa"), unigrams=["looking", "on"])
-    with pytest.warns(UserWarning, match="unigrams.txt lists 2 known words but the native decoder uses the LM's 34"):
-        ctcdecode_kit.from_pretrained(folder)
+def test_the_repos_unigram_list_and_score_boundary_reach_the_native_decoder(tmp_path: Path, cache_home: Path) -> None:
+    attrs = {**ATTRS, "score_boundary": False}
+    folder = _layout(tmp_path / "repo", shared_path("kenlm/test.arpa"), unigrams=["looking", "on"], attrs=attrs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing this build cannot honour: no gap warning
+        decoder = ctcdecode_kit.from_pretrained(folder)
+    assert decoder._config["unigrams"] == ("looking", "on") and decoder.score_boundary is False
+    x = _spell("looking on a little")
+    default = ctcdecode_kit.from_pretrained(folder, unigrams=None, score_boundary=True)
+    assert decoder.decode(x)[0][0].score != pytest.approx(default.decode(x)[0][0].score)
 
 
 def test_alphabet_labels_follow_pyctcdecode() -> None:
@@ -387,14 +392,30 @@ def test_upper_case_librispeech_arpa_matches_batch_decode(tmp_path: Path, cache_
 
 
 @pytest.mark.extra("pyctcdecode", "kenlm")
-@pytest.mark.xfail(not _native_takes("unigrams"), strict=True,
-                   reason="the native decoder does not take the repo's unigram list yet (request in notes)")
 def test_kenlm_binary_with_unigrams_matches_batch_decode(tmp_path: Path, cache_home: Path, quiet_hf: None) -> None:
     from pyctcdecode.language_model import load_unigram_set_from_arpa
 
     unigrams = sorted(load_unigram_set_from_arpa(str(shared_path("librispeech-lm/3-gram.pruned.arpa"))))
     folder = _hf_layout(tmp_path / "repo", shared_path("wav2vec2-logits/vocab.json"),
                         shared_path("kenlm-bin/librispeech-3gram-pruned.probing.bin"), lowercase=True, unigrams=unigrams)
+    _check_batch_decode(folder)
+
+
+@pytest.mark.extra("pyctcdecode", "kenlm")
+@pytest.mark.parametrize(("lm", "unigrams"), [
+    ("librispeech-lm/3-gram.pruned.arpa", "reference"),  # an ARPA repo whose unigrams.txt is not the listed set
+    ("kenlm-bin/librispeech-3gram-pruned.trie.bin", None),  # a .bin saved without unigrams: an empty unigrams.txt
+])
+def test_score_boundary_false_matches_batch_decode(tmp_path: Path, cache_home: Path, quiet_hf: None, lm: str,
+                                                   unigrams: str | None) -> None:
+    words = None
+    if unigrams == "reference":
+        line = shared_path("wav2vec2-logits/trans.txt").read_text(encoding="utf-8").split("\t", 1)[1]
+        words = sorted({w.lower() for w in line.split()} | {"popularity", "suspend"})
+    folder = _hf_layout(tmp_path / "repo", shared_path("wav2vec2-logits/vocab.json"), shared_path(lm), lowercase=True,
+                        unigrams=words, lm_score_boundary=False)
+    assert json.loads((folder / "language_model" / "attrs.json").read_text())["score_boundary"] is False
+    assert ctcdecode_kit.from_pretrained(folder).score_boundary is False
     _check_batch_decode(folder)
 
 
