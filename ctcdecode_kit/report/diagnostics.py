@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,9 +61,9 @@ class LMVocabulary:
     has_unk: bool | None = None
     source: str = ""
 
-    @property
+    @functools.cached_property
     def case(self) -> str | None:
-        """``"lower"``/``"upper"``: the case most LM words are in (None: no cased words)."""
+        """``"lower"``/``"upper"``: the case most LM words are in (None: no cased words); detected once."""
         from ctcdecode_kit.lm.casing import detect_case
 
         return detect_case(self.words)
