@@ -29,11 +29,20 @@ counts as the unknown word; ``<s>`` and ``</s>`` inside the text are refused.
 
 Output is deterministic (sorted n-grams, fixed number format). Memory and speed: the
 text is read once and kept on disk as word ids; n-grams are counted order by order with
-numpy, chunk by chunk, into sorted tables of packed int64 keys, and estimated vectorised
-(see :mod:`ctcdecode_kit.lm.build_counts`). A 4.8 M-word corpus (order 4, 10.3 M n-grams)
-builds in about 8 s with a peak RSS near 0.6 GB (250 MB of it the package's imports).
-Temporary files go to the system temporary folder (``TMPDIR``). ``progress(stage, done,
-total)`` is called as the stages (reading, counting each order, writing) advance.
+numpy, chunk by chunk, into sorted runs of packed int64 keys that are spilled to disk and
+merged (:mod:`ctcdecode_kit.lm.build_counts`); the estimate is streamed from those tables on
+disk in blocks (:mod:`ctcdecode_kit.lm.build_estimate`). ``memory`` (default 1 GiB) bounds
+the arrays that grow with the corpus, whatever its size; a bigger corpus takes more disk
+(at most about 60 bytes per n-gram, and 12 per corpus token while counting) and time, not more memory.
+What does not follow the budget: the vocabulary (its words and a few arrays of V entries),
+a single context's n-grams (at most V rows), and, only when a word holds a character below
+the space (table order then differs from text order), each ARPA section, which is sorted
+in memory. A 4.8 M-word corpus (order 4, 10.3 M n-grams) builds in about the time KenLM's
+``lmplz`` takes, with a peak RSS near 0.25 GB at the default budget and 0.12 GB with
+``memory="64M"`` (benchmarks/RESULTS.md). Temporary files go to the system temporary folder
+(``TMPDIR``) and are removed at the end, also after an error. ``progress(stage, done,
+total)`` is called as the stages (reading, counting each order, merging runs, estimating,
+writing) advance.
 On unpruned models the output equals KenLM's ``lmplz`` to 1e-6 (discounts included);
 with ``prune_singletons`` the kept n-grams are the same as ``lmplz --prune 0 1 1`` but
 their probabilities differ slightly (lmplz re-estimates after pruning, we renormalise
