@@ -154,8 +154,10 @@ class DecoderConfig:
             return options
         return {k: v for k, v in options.items() if k in accepted}
 
-    def build_decoder(self, decoder: str = "native", **overrides: Any) -> Any:
+    def build_decoder(self, decoder: str = "native", *, vocabulary: Vocabulary | None = None, **overrides: Any) -> Any:
         """The decoder ``decoder`` with the repo's settings; ``overrides`` win.
+
+        ``vocabulary`` replaces the tokenizer's (an acoustic model's own, say).
 
         Example:
             >>> config.build_decoder(beam_width=20, alpha=0.7)        # doctest: +SKIP
@@ -164,9 +166,7 @@ class DecoderConfig:
         from .decoder import build_decoder
 
         options = self.decoder_options(decoder)
-        if decoder == "native" and options:
-            _warn_native_gaps(self, {**options, **overrides})
-        return build_decoder(decoder, self.vocabulary, **{**options, **overrides})
+        return build_decoder(decoder, vocabulary or self.vocabulary, **{**options, **overrides})
 
 
 def from_pretrained(
@@ -432,40 +432,6 @@ def _lm_source(path: Path) -> Path:
         return link
     except OSError:
         return path  # no usable cache folder: the image goes where the reader decides
-
-
-def _effective_unigrams(config: DecoderConfig, lm: Any) -> frozenset[str] | None:
-    """pyctcdecode's known-word set for the repo (unigrams.txt within the LM), or None for "none given"."""
-    if config.unigrams is None:
-        return None
-    return frozenset(w for w in config.unigrams if w in lm)
-
-
-def _warn_native_gaps(config: DecoderConfig, options: dict[str, Any]) -> None:
-    """Warn when this build of the native decoder cannot honour part of the repo's settings exactly."""
-    if options.get("lm_rules") != "pyctcdecode" or options.get("lm") is None:
-        return
-    gaps = []
-    if not config.score_boundary and "score_boundary" not in options:
-        gaps.append("score_boundary=false (the native decoder always scores <s> and </s>)")
-    if "unigrams" not in options and isinstance(options["lm"], (str, Path)):
-        from .lm.cache import load_lm
-
-        lm = load_lm(options["lm"], "native")
-        wanted = _effective_unigrams(config, lm)
-        have = frozenset(lm.listed_unigrams())
-        if wanted is not None and wanted != have:
-            gaps.append(
-                f"{UNIGRAMS_FILE} lists {len(wanted)} known words but the native decoder uses the LM's "
-                f"{len(have)} listed unigrams"
-            )
-    if gaps:
-        warnings.warn(
-            f"{str(config.folder)!r}: this build of the native decoder cannot reproduce pyctcdecode exactly: "
-            + "; ".join(gaps),
-            UserWarning,
-            stacklevel=4,
-        )
 
 
 # ---------------------------------------------------------------------------- writing
