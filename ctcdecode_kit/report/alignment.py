@@ -23,7 +23,7 @@ import numpy as np
 
 from ..metrics import normalize_text
 
-__all__ = ["Alignment", "OPS", "align", "count_errors"]
+__all__ = ["OPS", "Alignment", "align", "count_errors"]
 
 OPS = {"equal": "=", "substitute": "S", "delete": "D", "insert": "I"}
 """jiwer's chunk types and the one-letter codes the report uses for them."""

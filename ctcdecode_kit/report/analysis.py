@@ -36,7 +36,7 @@ from .alignment import Alignment, align
 from .attribution import error_tables, extremes, oracle_errors, word_changes
 from .diagnostics import LMDiagnostics, lm_diagnostics
 
-__all__ = ["Analysis", "analyse", "check_report_options", "resolve_baseline", "RESULT_FIELDS", "RUN_FIELDS"]
+__all__ = ["RESULT_FIELDS", "RUN_FIELDS", "Analysis", "analyse", "check_report_options", "resolve_baseline"]
 
 RESULT_FIELDS = (
     "ser", "wer_ci95", "cer_ci95", "p_value_vs_baseline", "sign_test_p_value", "utterances_better",

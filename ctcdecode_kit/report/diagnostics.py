@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import functools
-
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -246,10 +245,9 @@ def lm_diagnostics(
         if recorded_path and Path(recorded_path).is_file():
             lm = recorded_path
         else:
-            return LMDiagnostics(name, None, [
-                f"the LM file {name!r} is no longer there (moved or deleted since the run); the OOV rate and "
-                f"the LM checks are left out"
-            ])
+            moved = (f"the LM file {name!r} is no longer there (moved or deleted since the run); the OOV rate and "
+                     f"the LM checks are left out")
+            return LMDiagnostics(name, None, [moved])
     try:
         words = read_lm_vocabulary(lm)
     except (MissingFileError, FileFormatError, LanguageModelError) as exc:

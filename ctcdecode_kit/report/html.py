@@ -70,7 +70,7 @@ def report_payload(analysis: Analysis, results: dict[str, Any], folder: Path | N
             hyps.append([" ".join(a.hyps[i]), encode_chunks(a.chunks[i]), int(a.errors[i])])
             texts.add(hyps[-1][0])
         utts.append([u["id"], round(u["duration"], 3), _audio_link(u["audio"], folder), " ".join(u["ref"]),
-                     int(len(u["ref"])), int(len(texts) > 1), hyps])
+                     len(u["ref"]), int(len(texts) > 1), hyps])
     lm = analysis.lm
     return {
         "version": __version__,

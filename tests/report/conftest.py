@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 from ctcdecode_kit.cli import app
+from typer.testing import CliRunner
 
 TOKENS = ["<pad>", "|"] + [chr(c) for c in range(ord("A"), ord("Z") + 1)] + ["'"]
 # id -> (reference, what the logits spell; "[HC]" is one frame split .54/.44 between H and C)
@@ -106,3 +105,35 @@ def known_run(known_data, tmp_path_factory) -> Path:
 def run_copy(known_run, tmp_path) -> Path:
     """A writable copy of :func:`known_run`."""
     return Path(shutil.copytree(known_run, tmp_path / "run"))
+
+
+def big_report(folder: Path, n: int = 2000) -> Path:
+    """report.html over ``n`` made-up utterances decoded by six decoders (about 15 % word errors each)."""
+    from ctcdecode_kit.report import analyse
+    from ctcdecode_kit.report.html import render_html, report_payload
+
+    rng = np.random.default_rng(1)
+    words = np.array(["THE", "CAT", "SAT", "ON", "MAT", "DOG", "RAN", "HOME", "A", "FOG", "ROLLED", "IN", "BIG", "SMALL", "HOUSE", "TREE", "WATER", "LIGHT"])
+    labels = ["greedy", "pyctcdecode", "native", "pyctcdecode+lm", "native+lm", "rescore"]
+    rows = []
+    for i in range(n):
+        ref = list(rng.choice(words, size=int(rng.integers(15, 35))))
+        for label in labels:
+            hyp = [w if rng.random() > 0.15 else str(rng.choice(words)) for w in ref]
+            rows.append({"decoder": label, "id": f"utt-{i:05d}", "reference": " ".join(ref), "text": " ".join(hyp),
+                         "frames": 40 * len(ref), "decode_seconds": 0.01, "audio": f"/data/utt-{i:05d}.flac"})
+    analysis = analyse(rows, labels, frame_rate=50.0)
+    base = [{"decoder": label, "wer": 0.1, "cer": 0.05, "decode_seconds": 1.0 + i, "rtf": 0.01 * (i + 1)}
+            for i, label in enumerate(labels)]
+    results = {"settings": {"n_utterances": n}, "decoders": base, **analysis.run_fields()}
+    results["decoders"] = [{**row, **analysis.decoders[row["decoder"]]} for row in base]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "report.html"
+    path.write_text(render_html(report_payload(analysis, results, folder)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def big_report_path(tmp_path_factory) -> Path:
+    """:func:`big_report` over 2,000 utterances, built once per session (read-only)."""
+    return big_report(tmp_path_factory.mktemp("big"))

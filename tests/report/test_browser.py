@@ -116,3 +116,25 @@ def test_javascript_errors_fail_the_test(browser, known_run, tmp_path):
     tab.wait_for_load_state("load")
     context.close()
     assert errors and "JSON" in errors[0]
+
+
+def test_two_thousand_utterances_are_paginated_and_sort_across_pages(browser, big_report_path):
+    path = big_report_path
+    context = browser.new_context()
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    tab.goto(path.resolve().as_uri())
+    tab.wait_for_selector("#utts tbody tr.utt")
+    assert tab.locator("#utts tbody tr.utt").count() == 50
+    assert tab.locator("#count").text_content() == "2000 of 2000 utterances"
+    assert tab.locator("#page").text_content() == "page 1 of 40"
+    tab.select_option("#sort", "dur")
+    first = tab.locator("#utts tbody tr.utt").first.locator("td").nth(1).text_content()
+    tab.click("#next")
+    assert tab.locator("#page").text_content() == "page 2 of 40"
+    assert float(tab.locator("#utts tbody tr.utt").first.locator("td").nth(1).text_content()) <= float(first)
+    tab.fill("#search", "utt-01999")
+    assert tab.locator("#utts tbody tr.utt").count() == 1 and tab.locator("#page").text_content() == "page 1 of 1"
+    context.close()
+    assert problems == []

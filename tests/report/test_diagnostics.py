@@ -7,8 +7,18 @@ import pytest
 
 from ctcdecode_kit import Vocabulary
 from ctcdecode_kit.report.alignment import align
-from ctcdecode_kit.report.diagnostics import LMVocabulary, lm_diagnostics, read_lm_vocabulary, vocabulary_warnings
-from ctcdecode_kit.report.stats import bootstrap_ci, paired_bootstrap_p, resample_indices, sign_test
+from ctcdecode_kit.report.diagnostics import (
+    LMVocabulary,
+    lm_diagnostics,
+    read_lm_vocabulary,
+    vocabulary_warnings,
+)
+from ctcdecode_kit.report.stats import (
+    bootstrap_ci,
+    paired_bootstrap_p,
+    resample_indices,
+    sign_test,
+)
 
 UPPER = Vocabulary.from_labels(["<pad>", "|"] + [chr(c) for c in range(65, 91)] + ["'"], blank="<pad>", word_delimiter="|")
 WORDS = [f"w{chr(97 + i)}{chr(97 + j)}" for i in range(26) for j in range(26)]  # 676 plain lower-case words
