@@ -138,3 +138,31 @@ def test_two_thousand_utterances_are_paginated_and_sort_across_pages(browser, bi
     assert tab.locator("#utts tbody tr.utt").count() == 1 and tab.locator("#page").text_content() == "page 1 of 1"
     context.close()
     assert problems == []
+
+
+def test_audio_player_points_at_the_file_through_a_relative_link(browser, tmp_path):
+    import numpy as np
+    import soundfile
+
+    from ctcdecode_kit.report import analyse
+    from ctcdecode_kit.report.html import render_html, report_payload
+
+    audio = tmp_path / "data" / "u1.wav"
+    audio.parent.mkdir()
+    soundfile.write(audio, np.zeros(1600, dtype=np.float32), 16000)
+    rows = [{"decoder": "greedy", "id": "u1", "reference": "A B", "text": "A C", "frames": 5, "decode_seconds": 0.0,
+             "audio": str(audio)}]
+    analysis = analyse(rows, ["greedy"], frame_rate=50.0)
+    results = {"settings": {}, "decoders": [{"decoder": "greedy", "wer": 0.5, "cer": 0.33, "decode_seconds": 0.0,
+                                             "rtf": 0.0, **analysis.decoders["greedy"]}], **analysis.run_fields()}
+    folder = tmp_path / "runs" / "r1"
+    folder.mkdir(parents=True)
+    (folder / "report.html").write_text(render_html(report_payload(analysis, results, folder)), encoding="utf-8")
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto((folder / "report.html").as_uri())
+    tab.locator('#utts tr.utt[data-id="u1"]').click()
+    player = tab.locator('#utts tr.detail[data-id="u1"] audio')
+    assert player.get_attribute("src") == "../../data/u1.wav"
+    assert player.evaluate("a => a.src") == audio.as_uri()
+    context.close()
