@@ -6,11 +6,13 @@ ray=ADDRESS)``, ``tune(..., ray=ADDRESS)`` and the CLI's ``--ray ADDRESS`` come 
 
 The pipeline (Ray Data, streaming):
 
-1. the items still to do (audio paths, saved-logits files, in-memory arrays), longest
-   first, in blocks of ``batch_size`` (:func:`ray.data.from_items`);
+1. the items still to do (audio paths, saved-logits files, in-memory arrays), in batches
+   formed on the driver exactly as one process forms them (saved or cached logits first,
+   then audio longest first), one Ray Data block per batch (:func:`ray.data.from_items`);
 2. log-probs: an actor pool (``num_gpus=1`` per actor when the cluster has GPUs, else CPU
-   actors with fractional CPUs) reads saved logits or the run's logits cache, and runs the
-   acoustic model on audio in length-sorted batches (the same
+   actors with fractional CPUs and the driver's number of torch threads, so that CPU logits
+   match the one-process run's bit for bit) reads saved logits or the run's logits cache,
+   and runs the acoustic model on audio in those length-sorted batches (the same
    :func:`~ctcdecode_kit.runs.logits_cache.iter_log_probs` as one process), storing new
    log-probs in the run's cache (``<output>/logits``, which must be on shared storage);
 3. one CPU actor pool per decoder; each actor builds its decoder once (its LM loaded
@@ -43,6 +45,7 @@ import os
 import pickle
 import re
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -218,52 +221,78 @@ class LogProbsStage:
             name = self.model_args["name"]
             if Path(name).is_absolute() or name.startswith("."):
                 _check_reachable(name, "model folder")
+            if self.model_args.get("threads"):  # the driver's intra-op threads: CPU logits then match bit for bit
+                import torch
+
+                torch.set_num_threads(self.model_args["threads"])
             self.model = AcousticModel.from_pretrained(name, device=self.model_args["device"],
                                                        dtype=self.model_args["dtype"])
         return self.model
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         out: dict[str, list[Any]] = {k: [] for k in ("ids", "references", "todo", "records", "log_probs", "frames",
-                                                     "acoustic_seconds")}
+                                                     "acoustic_seconds", "error")}
         for blob, todo, cache_files in zip(batch["utts"], batch["todo"], batch["cache"]):
             utts = pickle.loads(blob)
-            caches = {u.id: c for u, c in zip(utts, json.loads(cache_files)) if c}
-            for u in utts:
-                _check_reachable(getattr(u, "path", None), "file")
-            needs_model = any(getattr(u, "logits", None) is None
-                              and not (u.id in caches and Path(caches[u.id]).exists()) for u in utts)
-            model = self._model() if needs_model else None
-            t0 = time.perf_counter()
-            arrays: dict[str, np.ndarray] = {}
-            for chunk, computed in iter_log_probs(utts, model, self.vocabulary, len(utts),
-                                                  _CacheFiles(caches) if caches else None):
-                arrays.update((u.id, a) for u, a in zip(chunk, computed))
-            ordered = [np.ascontiguousarray(arrays[u.id], dtype=np.float32) for u in utts]
-            out["ids"].append(json.dumps([u.id for u in utts]))
-            out["references"].append(json.dumps([u.reference for u in utts]))
-            out["todo"].append(todo)
-            out["records"].append("[]")
-            out["log_probs"].append(b"".join(a.tobytes() for a in ordered))
-            out["frames"].append(json.dumps([a.shape[0] for a in ordered]))
-            out["acoustic_seconds"].append(time.perf_counter() - t0 if needs_model else 0.0)
+            try:
+                self._row(out, utts, todo, cache_files)
+            except (CTCDecodeKitError, OSError) as exc:  # handed to the driver as data: Ray's wrappers drop the cause
+                out["ids"].append(json.dumps([u.id for u in utts]))
+                for key, empty in (("references", "[]"), ("todo", todo), ("records", "[]"), ("log_probs", b""),
+                                   ("frames", "[]"), ("acoustic_seconds", 0.0)):
+                    out[key].append(empty)
+                out["error"].append(_error_blob(exc))
         return {k: _objects(v) if k != "acoustic_seconds" else np.array(v, dtype=np.float64) for k, v in out.items()}
+
+    def _row(self, out: dict[str, list[Any]], utts: list[Any], todo: str, cache_files: str) -> None:
+        """Log-probs of one batch, appended to ``out``."""
+        caches = {u.id: c for u, c in zip(utts, json.loads(cache_files)) if c}
+        for u in utts:
+            _check_reachable(getattr(u, "path", None), "file")
+        needs_model = any(getattr(u, "logits", None) is None
+                          and not (u.id in caches and Path(caches[u.id]).exists()) for u in utts)
+        model = self._model() if needs_model else None
+        t0 = time.perf_counter()
+        arrays: dict[str, np.ndarray] = {}
+        for chunk, computed in iter_log_probs(utts, model, self.vocabulary, len(utts),
+                                              _CacheFiles(caches) if caches else None):
+            arrays.update((u.id, a) for u, a in zip(chunk, computed))
+        ordered = [np.ascontiguousarray(arrays[u.id], dtype=np.float32) for u in utts]
+        out["ids"].append(json.dumps([u.id for u in utts]))
+        out["references"].append(json.dumps([u.reference for u in utts]))
+        out["todo"].append(todo)
+        out["records"].append("[]")
+        out["log_probs"].append(b"".join(a.tobytes() for a in ordered))
+        out["frames"].append(json.dumps([a.shape[0] for a in ordered]))
+        out["acoustic_seconds"].append(time.perf_counter() - t0 if needs_model else 0.0)
+        out["error"].append(b"")
 
 
 class DecodeStage:
     """Actor: one decoder, built once per actor (its LM loaded once), appending its records."""
 
     def __init__(self, spec: DecoderSpec, vocabulary: Vocabulary, shared: SharedSettings, last: bool) -> None:
-        lm = shared.lm if spec.use_lm or spec.backend == "rescore" else None
-        if isinstance(lm, (str, Path)):
-            _check_reachable(lm, "language model")
-        self.decoders = build_decoders([spec], vocabulary, shared)
         self.vocab_size, self.last = len(vocabulary), last
+        self.decoders: dict[str, Any] = {}
+        self.error = b""
+        try:
+            lm = shared.lm if spec.use_lm or spec.backend == "rescore" else None
+            if isinstance(lm, (str, Path)):
+                _check_reachable(lm, "language model")
+            self.decoders = build_decoders([spec], vocabulary, shared)
+        except (CTCDecodeKitError, OSError) as exc:  # reported with the first batch, as one line
+            self.error = _error_blob(exc)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         all_records = []
-        for ids_text, refs_text, todo_text, records_text, blob, frames_text in zip(
+        errors = list(batch["error"])
+        for row, (ids_text, refs_text, todo_text, records_text, blob, frames_text) in enumerate(zip(
             batch["ids"], batch["references"], batch["todo"], batch["records"], batch["log_probs"], batch["frames"]
-        ):
+        )):
+            if errors[row] or self.error:
+                errors[row] = errors[row] or self.error
+                all_records.append(records_text)
+                continue
             frames = json.loads(frames_text)
             flat = np.frombuffer(blob, dtype=np.float32).reshape(-1, self.vocab_size)
             starts = np.cumsum([0] + frames)
@@ -275,10 +304,19 @@ class DecodeStage:
             all_records.append(json.dumps(records, ensure_ascii=False))
         out = {k: v for k, v in batch.items() if not (self.last and k == "log_probs")}
         out["records"] = _objects(all_records)
+        out["error"] = _objects(errors)
         return out
 
     def __del__(self) -> None:
         close_decoders(getattr(self, "decoders", {}))
+
+
+def _error_blob(exc: BaseException) -> bytes:
+    """A worker's error as bytes for the driver (an OS error becomes the kit's one-line error naming the file)."""
+    if isinstance(exc, OSError) and not isinstance(exc, CTCDecodeKitError):
+        where = f" {str(exc.filename)!r}" if getattr(exc, "filename", None) else ""
+        exc = MissingFileError(f"cannot open{where} on Ray node {_node()!r}: {exc.strerror or exc}")
+    return pickle.dumps(exc)
 
 
 def _objects(values: Iterable[Any]) -> np.ndarray:
@@ -367,7 +405,8 @@ class RayRunner:
 
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
-        context.log_internal_stack_trace_to_stdout = False
+        if not hasattr(context, "log_internal_stack_trace"):  # Ray < 2.60; later ones keep them out of stdout
+            context.log_internal_stack_trace_to_stdout = False
         for name in ("ray.data", "ray"):
             logging.getLogger(name).setLevel(logging.ERROR)
         rows = self._rows(plan, sink, cache)
@@ -379,6 +418,9 @@ class RayRunner:
         acoustic_seconds = 0.0
         try:
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                failed = next((blob for blob in batch["error"] if blob), None)
+                if failed is not None:
+                    raise pickle.loads(failed)
                 done += sum(len(json.loads(ids)) for ids in batch["ids"])
                 acoustic_seconds += float(np.sum(batch["acoustic_seconds"]))
                 sink.report("acoustic", done)
@@ -398,7 +440,8 @@ class RayRunner:
             getattr(u, "logits", None) is None for r in rows for u in pickle.loads(r["utts"]))
         model = None
         if needs_model:
-            model = {"name": str(plan.model.name), "device": self.device, "dtype": plan.model.dtype}
+            threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules and self.device == "cpu" else None
+            model = {"name": str(plan.model.name), "device": self.device, "dtype": plan.model.dtype, "threads": threads}
         gpu = needs_model and self.device == "cuda"
         gpus = int(self.ray.cluster_resources().get("GPU", 0)) if gpu else 0
         acoustic_actors = opts.acoustic_actors or (max(gpus, 1) if gpu else 1)

@@ -41,30 +41,34 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory) -> str:
-    """The address of a Ray head started for this module (stopped by its process group afterwards)."""
+    """The address of a Ray head started for this module (its process group is stopped afterwards).
+
+    Token authentication is off for this local test cluster (``RAY_AUTH_MODE=disabled``, for
+    the head, this process and the driver subprocesses alike)."""
     require_module("ray", install=INSTALL)
     port = _free_port()
     log = tmp_path_factory.mktemp("ray-head") / "head.log"
-    head = subprocess.Popen(
-        [Path(sys.executable).parent / "ray", "start", "--head", "--block", f"--port={port}",
-         "--node-ip-address=127.0.0.1", "--num-cpus=2", "--object-store-memory=200000000",
-         "--include-dashboard=false", "--disable-usage-stats"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    address = f"127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # until the head answers (or its process ends)
-            if head.poll() is not None:
-                pytest.fail(f"ray start --head exited: {log.read_text()[-2000:]}")
-            status = subprocess.run([Path(sys.executable).parent / "ray", "status", f"--address={address}"],
-                                    capture_output=True, text=True)
-            if status.returncode == 0:
-                break
-            time.sleep(0.5)
-        yield address
-    finally:
-        os.killpg(head.pid, signal.SIGTERM)
-        head.wait(timeout=120)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RAY_AUTH_MODE", "disabled")
+        head = subprocess.Popen(
+            [Path(sys.executable).parent / "ray", "start", "--head", "--block", f"--port={port}",
+             "--node-ip-address=127.0.0.1", "--num-cpus=2", "--object-store-memory=200000000",
+             "--include-dashboard=false", "--disable-usage-stats"],
+            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            while "Ray runtime started" not in log.read_text():  # the head says when it is ready
+                if head.poll() is not None:
+                    pytest.fail(f"ray start --head exited: {log.read_text()[-2000:]}")
+                time.sleep(0.2)
+            yield f"127.0.0.1:{port}"
+        finally:
+            os.killpg(head.pid, signal.SIGTERM)
+            try:
+                head.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(head.pid, signal.SIGKILL)
+                head.wait()
 
 
 @pytest.fixture(scope="module")
