@@ -61,7 +61,7 @@ def main() -> None:
 
     run("one-process")
     t0 = time.perf_counter()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, object_store_memory=300 * 2**20, log_to_driver=False)
+    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, object_store_memory=300 * 2**20, log_to_driver=False)
     init_s = time.perf_counter() - t0
     for actors in args.actors:
         run(f"ray, {actors} actor(s) per decoder", ray="local", ray_options=RayOptions(decoder_actors=actors))

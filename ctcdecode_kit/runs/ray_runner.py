@@ -1,6 +1,6 @@
 """The Ray runner: the same plan, decoders and sink as the one-process run, on a Ray cluster.
 
-Install with ``pip install 'ctcdecode-kit[ray]'`` (Ray Data, ``ray[data]`` >= 2.58). Nothing
+Install with ``pip install 'ctcdecode-kit[ray]'`` (Ray Data, ``ray[data]`` >= 2.60). Nothing
 else in the kit imports Ray: only ``compare(..., ray=ADDRESS)``, ``transcribe_dataset(...,
 ray=ADDRESS)``, ``tune(..., ray=ADDRESS)`` and the CLI's ``--ray ADDRESS`` come here.
 
@@ -62,8 +62,8 @@ from .specs import DecoderSpec, SharedSettings, decoder_options
 
 __all__ = ["MIN_RAY_VERSION", "RayOptions", "RayRunner", "connect", "parse_address", "run_tasks"]
 
-MIN_RAY_VERSION = "2.58"
-"""The oldest Ray this runner is tested with (2.58 and 2.60)."""
+MIN_RAY_VERSION = "2.60"
+"""The Ray this runner is tested with (2.60; older 2.x releases with the same Ray Data API may work, unchecked)."""
 
 INSTALL = "pip install 'ctcdecode-kit[ray]'"
 
@@ -138,7 +138,7 @@ def connect(address: str, init: dict[str, Any] | None = None) -> Any:
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING, "configure_logging": True}
     try:
         if address == "local":
-            ray.init(include_dashboard=False, **{**quiet, **(init or {})})
+            ray.init(address="local", include_dashboard=False, **{**quiet, **(init or {})})
         else:
             if address == "auto" and not os.environ.get("RAY_ADDRESS") and not _local_cluster_running():
                 raise ConnectionError("no cluster")
@@ -405,7 +405,7 @@ class RayRunner:
 
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
-        if not hasattr(context, "log_internal_stack_trace"):  # Ray < 2.60; later ones keep them out of stdout
+        if not hasattr(context, "log_internal_stack_trace"):  # older Ray; 2.60 keeps them out of stdout
             context.log_internal_stack_trace_to_stdout = False
         for name in ("ray.data", "ray"):
             logging.getLogger(name).setLevel(logging.ERROR)
