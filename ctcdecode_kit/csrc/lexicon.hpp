@@ -82,6 +82,9 @@ class LexiconTrie {
     if (it == e || *it != token) return -1;
     return child_node_[static_cast<size_t>(it - child_tok_.data())];
   }
+  const int32_t* children_tokens_begin(int32_t node) const { return child_tok_.data() + child_begin_[node]; }
+  const int32_t* children_tokens_end(int32_t node) const { return child_tok_.data() + child_begin_[node + 1]; }
+  const int32_t* children_nodes_begin(int32_t node) const { return child_node_.data() + child_begin_[node]; }
   const int32_t* words_begin(int32_t node) const { return word_list_.data() + word_begin_[node]; }
   const int32_t* words_end(int32_t node) const { return word_list_.data() + word_begin_[node + 1]; }
   bool has_words(int32_t node) const { return word_begin_[node + 1] > word_begin_[node]; }
@@ -174,7 +177,9 @@ class LexiconSearch {
         if (x > col[argmax]) argmax = v;
       }
       order.clear();
-      if (opt_.blank_skip_logp <= 0.0 && argmax == ab_.blank && col[ab_.blank] >= opt_.blank_skip_logp) {
+      const bool blank_frame =
+          opt_.blank_skip_logp <= 0.0 && argmax == ab_.blank && col[ab_.blank] >= opt_.blank_skip_logp;
+      if (blank_frame) {
         order.push_back(ab_.blank);
       } else {
         for (int v = 0; v < V_; ++v)
@@ -186,17 +191,7 @@ class LexiconSearch {
         }
       }
       if (order.size() == 1 && order[0] == ab_.blank && blank_only(beams, col[ab_.blank])) continue;
-      std::vector<Beam> before;
-      if (order.size() < static_cast<size_t>(V_)) before = beams;
-      step(beams, col, order, t);
-      if (beams.empty() && !before.empty()) {
-        // No beam could go on with the frame's candidate tokens (the lexicon ruled them
-        // out): redo the frame with every token, so at least the blank keeps them alive.
-        beams.swap(before);
-        order.resize(V_);
-        std::iota(order.begin(), order.end(), 0);
-        step(beams, col, order, t);
-      }
+      step(beams, col, order, t, blank_frame);
     }
     return finish(beams);
   }
@@ -366,48 +361,102 @@ class LexiconSearch {
     return part & ~kFree;
   }
 
-  void step(std::vector<Beam>& beams, const std::vector<float>& col, const std::vector<int32_t>& order, int t) {
+  // One frame. Every beam may take the blank and repeat its last token, whatever their
+  // scores. A new token is tried when it is a candidate of the frame (`order`: token_min_logp,
+  // token_top_k, the argmax) or, for a token the lexicon allows next (a child of the beam's
+  // trie node, or the delimiter), when the extension stays within beam_prune_logp of the
+  // best beam's blank extension (a bound below the best new score, so nothing is tried
+  // that the pruning would drop on its own). Without that second rule, a pronunciation that
+  // differs from the audio by one token has no way through: every beam follows the audio
+  // into a dead-end prefix, lives on blanks, and the end of the utterance drops the
+  // unfinished word and all the words the audio still held.
+  void step(std::vector<Beam>& beams, const std::vector<float>& col, const std::vector<int32_t>& order, int t,
+            bool blank_frame) {
     merged_.clear();
     merge_.clear();
     const double* look = lex_.lookahead != nullptr ? lex_.lookahead->node_scores.data() : nullptr;
-    for (int32_t c : order) {
-      const double p = static_cast<double>(col[c]);
-      for (const Beam& b : beams) {
-        Beam nb = b;
-        nb.last = c;
-        nb.logit = b.logit + p;
-        nb.best_path = b.best_path + p;
-        if (c == ab_.blank) {
-          add_merged(nb);
-        } else if (c == b.last) {
-          if (c != ab_.delimiter && b.part != 0) nb.pf1 = t + 1;
-          add_merged(nb);
-        } else if (c == ab_.delimiter) {
-          nb.toks = push_token(b.toks, c);
-          if (b.part == 0)
-            add_merged(nb);
-          else
-            end_word(b, nb);
-        } else {
-          int32_t child = b.node >= 0 ? trie_.child(b.node, c) : -1;
-          if (child < 0) {
-            if (!lex_.allow_unknown) continue;
-            nb.part = b.part & kFree ? free_child(b.part, c) : free_child(free_from_node(b.part), c);
-            nb.node = -1;
-            nb.look = lex_.unknown_word_score;
-          } else {
-            nb.part = static_cast<uint32_t>(child);
-            nb.node = child;
-            nb.look = look != nullptr ? look[child] : 0.0;
-          }
-          nb.toks = push_token(b.toks, c);
-          if (b.part == 0) nb.pf0 = t;
-          nb.pf1 = t + 1;
-          add_merged(nb);
+    in_order_.assign(static_cast<size_t>(V_), 0);
+    for (int32_t c : order) in_order_[c] = 1;
+    double best = -std::numeric_limits<double>::infinity();
+    for (const Beam& b : beams) best = std::max(best, b.score);
+    const double floor = best + static_cast<double>(col[ab_.blank]) + opt_.beam_prune_logp;
+    const int32_t delim = ab_.delimiter;
+    for (const Beam& b : beams) {
+      const double lm = texts_[b.text].lm;
+      auto reaches = [&](int32_t c, double look_after) {
+        return in_order_[c] || b.logit + static_cast<double>(col[c]) + lm + look_after >= floor;
+      };
+      // the blank, and the last token again: the beam stays where it is
+      extend(b, ab_.blank, col, t);
+      if (blank_frame) continue;  // blank_skip_threshold: the frame is decoded as blank-only
+      if (b.last >= 0 && b.last != ab_.blank) extend(b, b.last, col, t);
+      // the delimiter ends the word (or merges, between words)
+      if (delim >= 0 && delim != b.last && delim != ab_.blank && reaches(delim, 0.0)) extend(b, delim, col, t);
+      // a token that continues the word in the lexicon
+      if (b.node >= 0) {
+        const int32_t* ct = trie_.children_tokens_begin(b.node);
+        const int32_t* ce = trie_.children_tokens_end(b.node);
+        const int32_t* cn = trie_.children_nodes_begin(b.node);
+        for (; ct != ce; ++ct, ++cn) {
+          const int32_t c = *ct;
+          if (c == b.last || c == ab_.blank || c == delim) continue;
+          if (reaches(c, look != nullptr ? look[*cn] : 0.0)) new_token(b, c, *cn, col, t, look);
+        }
+      }
+      // off the lexicon: the frame's candidates spell an unknown word
+      if (lex_.allow_unknown) {
+        for (int32_t c : order) {
+          if (c == b.last || c == ab_.blank || c == delim) continue;
+          if (b.node >= 0 && trie_.child(b.node, c) >= 0) continue;
+          new_token(b, c, -1, col, t, look);
         }
       }
     }
     score_and_trim(beams);
+  }
+
+  // The blank, a repeat of the last token or the delimiter after beam `b`.
+  void extend(const Beam& b, int32_t c, const std::vector<float>& col, int t) {
+    const double p = static_cast<double>(col[c]);
+    Beam nb = b;
+    nb.last = c;
+    nb.logit = b.logit + p;
+    nb.best_path = b.best_path + p;
+    if (c == ab_.blank) {
+      add_merged(nb);
+    } else if (c == b.last) {
+      if (c != ab_.delimiter && b.part != 0) nb.pf1 = t + 1;
+      add_merged(nb);
+    } else {  // the delimiter
+      nb.toks = push_token(b.toks, c);
+      if (b.part == 0)
+        add_merged(nb);
+      else
+        end_word(b, nb);
+    }
+  }
+
+  // Token `c` (neither blank, delimiter nor a repeat) after beam `b`: into trie node `child`,
+  // or (child < 0) off the lexicon.
+  void new_token(const Beam& b, int32_t c, int32_t child, const std::vector<float>& col, int t, const double* look) {
+    const double p = static_cast<double>(col[c]);
+    Beam nb = b;
+    nb.last = c;
+    nb.logit = b.logit + p;
+    nb.best_path = b.best_path + p;
+    if (child < 0) {
+      nb.part = b.part & kFree ? free_child(b.part, c) : free_child(free_from_node(b.part), c);
+      nb.node = -1;
+      nb.look = lex_.unknown_word_score;
+    } else {
+      nb.part = static_cast<uint32_t>(child);
+      nb.node = child;
+      nb.look = look != nullptr ? look[child] : 0.0;
+    }
+    nb.toks = push_token(b.toks, c);
+    if (b.part == 0) nb.pf0 = t;
+    nb.pf1 = t + 1;
+    add_merged(nb);
   }
 
   uint32_t free_from_node(uint32_t node) { return node == 0 ? kFree : (free_child_of_node(node) | kFree); }
@@ -534,6 +583,7 @@ class LexiconSearch {
   MergeMap merge_;
   std::vector<Beam> merged_;
   std::vector<std::pair<double, uint32_t>> ranked_;
+  std::vector<uint8_t> in_order_;
 };
 
 }  // namespace ckit

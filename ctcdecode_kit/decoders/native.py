@@ -160,6 +160,11 @@ class NativeDecoder(DecoderBase):
             :class:`~ctcdecode_kit.lexicon.Lexicon`. The search walks a trie over token ids;
             the word delimiter (or the end) ends a word, and the LM is fused there (the kit's
             rules). Needs a vocabulary with a word delimiter; no hotwords, no prune_history.
+            Every beam may take the blank or repeat its last token on any frame, and a token the
+            lexicon allows next (the word's next token, or the delimiter) is tried below
+            ``token_min_logp`` (or outside ``token_top_k``) when it keeps the beam within
+            ``beam_prune_logp`` of the best one: a pronunciation that differs from the audio
+            costs the scores of its odd tokens instead of the rest of the utterance.
         unknown_word_score: None (default): only lexicon words. A number: an out-of-lexicon
             word may be spelled freely and costs this (natural log) on top of its LM score.
         lm_lookahead: with a lexicon and an LM, a partial word carries the best score of the

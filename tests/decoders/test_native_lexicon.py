@@ -137,6 +137,33 @@ def test_phoneme_vocabulary_with_multicharacter_tokens_and_wb_delimiter():
     assert hyps[0].tokens == hyps[1].tokens
 
 
+@pytest.mark.parametrize(("lexicon_token_logp", "expected"), [(-5.5, "cat a cat sat"), (-20.0, "cat cat sat")])
+def test_a_mispronounced_word_does_not_drop_the_rest_of_the_utterance(lexicon_token_logp, expected):
+    # The lexicon says "a" is /eɪ/, the audio says /ə/ (as espeak-ng vs hama on LibriSpeech
+    # 1221-135766-0001). At that frame /ə/ is the only token above token_min_logp (-5), and it
+    # starts a lexicon word ("affect") that the audio never finishes. Regression: every beam
+    # was forced into that dead end, lived on blanks, and the end of the utterance dropped
+    # the unfinished word with everything after it: "cat" instead of "cat ... cat sat".
+    phones = ["<pad>", "k", "æ", "t", "s", "ə", "f", "ɛ", "eɪ", "<wb>", "<blank>"]
+    vocab = Vocabulary.from_labels(phones, blank="<blank>", word_delimiter="<wb>")
+    lexicon = {"cat": ["k æ t"], "sat": ["s æ t"], "a": ["eɪ"], "affect": ["ə f ɛ k t"]}
+    frames = "k k _ æ _ t _ <wb> ə _ <wb> k _ æ _ t _ <wb> s _ æ _ t _".split()
+    x = np.full((len(frames), len(phones)), np.exp(-12.0))
+    x[:, [phones.index("f"), phones.index("ɛ")]] = np.exp(-25.0)  # "affect" is nowhere near
+    for t, ph in enumerate(frames):
+        x[t, vocab.blank if ph == "_" else phones.index(ph)] = 1.0
+        if ph == "ə":  # the blank and the lexicon's /eɪ/ are both below token_min_logp
+            x[t, vocab.blank], x[t, phones.index("eɪ")] = np.exp(-6.5), np.exp(lexicon_token_logp)
+        x[t] /= x[t].sum()
+    logits = np.log(x).astype(np.float32)
+    assert build_decoder("greedy", vocab).decode(logits)[0][0].text == "kæt ə kæt sæt"
+    hyp = build_decoder("native", vocab, lexicon=lexicon, beam_width=50).decode(logits)[0][0]
+    # /eɪ/ near the best beam is tried although below token_min_logp; far below it, /ə/ is
+    # read as a blank; never as the start of "affect"
+    assert hyp.text == expected
+    assert [(w.text, w.end_frame) for w in hyp.words][-1] == ("sat", len(frames) - 1)
+
+
 # ---------------------------------------------------------------- real logits, LibriSpeech words.lst
 def test_real_logits_with_words_lst_give_only_lexicon_words(shared):
     vocab = shared.wav2vec2_vocab()
