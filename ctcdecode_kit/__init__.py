@@ -5,10 +5,10 @@ Example:
     >>> from ctcdecode_kit import Vocabulary, build_decoder
     >>> vocab = Vocabulary.from_labels(["<pad>", "|", "H", "I"])
     >>> logits = np.log(np.array([[.1, .1, .7, .1], [.7, .1, .1, .1], [.1, .1, .1, .7]]))
-    >>> for name in ("greedy", "pyctcdecode"):
+    >>> for name in ("greedy", "native"):
     ...     print(name, build_decoder(name, vocab).decode(logits)[0][0].text)
     greedy HI
-    pyctcdecode HI
+    native HI
 """
 
 from __future__ import annotations

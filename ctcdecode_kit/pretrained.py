@@ -212,7 +212,7 @@ def load_decoder_config(
         >>> load_decoder_config("no-such-folder/")
         Traceback (most recent call last):
         ...
-        ctcdecode_kit.errors.MissingFileError: model folder 'no-such-folder/' does not exist
+        ctcdecode_kit.errors.MissingFileError: model folder 'no-such-folder/' does not exist...
     """
     folder = _local_folder(name_or_dir, revision=revision, cache_dir=cache_dir)
     vocabulary = _tokenizer_vocabulary(folder)

@@ -26,7 +26,16 @@ MODULES = sorted(
 )
 
 
-@pytest.mark.parametrize("name", MODULES)
+# modules whose examples need an optional extra: their doctests run in the '[all]' environment
+NEEDS_EXTRA = {
+    "ctcdecode_kit.decoders.pyctcdecode": "pyctcdecode",
+    "ctcdecode_kit.lm.pyctcdecode_adapter": "pyctcdecode",
+}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(m, marks=pytest.mark.extra(NEEDS_EXTRA[m])) if m in NEEDS_EXTRA else m for m in MODULES]
+)
 def test_docstring_examples_run(name, monkeypatch):
     monkeypatch.chdir(REPO)  # examples use ../shared/data relative to the repository
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
