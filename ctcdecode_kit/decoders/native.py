@@ -169,8 +169,8 @@ class NativeDecoder(DecoderBase):
             word may be spelled freely and costs this (natural log) on top of its LM score.
         lm_lookahead: with a lexicon and an LM, a partial word carries the best score of the
             words it can still become after ``<s>`` (flashlight's "smearing"), replaced at the
-            word's end. Off by default: on the noisy real-logits batch it cost WER (8.5-10.3 %
-            without, 9.6-11.4 % with; benchmarks/RESULTS.md "Lexicon decoding"); it prunes harder.
+            word's end. Off by default: on the noisy real-logits batch it was mixed (8.5-9.9 %
+            without, 8.1-10.7 % with; benchmarks/RESULTS.md "Lexicon decoding"); it prunes harder.
 
     With a lexicon, ``Hypothesis.text`` is the lexicon's words (for a phoneme model, words,
     not phonemes; for a spelled lexicon, ``vocabulary.text(tokens)``) and ``tokens`` the
