@@ -144,6 +144,27 @@ class SharedData:
     )
 
 
+BACKEND_EXTRAS: dict[str, str] = {"pyctcdecode": "pyctcdecode"}
+"""Built-in decoder backends that need an optional extra: backend name -> extra."""
+
+
+def backend_param(backend: str, *more: object, id: str | None = None) -> object:
+    """``pytest.param(backend, *more)``, marked ``extra(...)`` when ``backend`` needs an extra.
+
+    Parametrize a test over backends with it so that the numpy-2 core run (``-m "not extra"``)
+    deselects only the cases whose backend is not installed there::
+
+        @pytest.mark.parametrize("name", backend_params("greedy", "native", "pyctcdecode"))
+    """
+    marks = [pytest.mark.extra(BACKEND_EXTRAS[backend])] if backend in BACKEND_EXTRAS else []
+    return pytest.param(backend, *more, marks=marks, id=id)
+
+
+def backend_params(*backends: str) -> list[object]:
+    """:func:`backend_param` of each name in ``backends``."""
+    return [backend_param(backend) for backend in backends]
+
+
 class FlatLM(LanguageModelBase):
     """A one-state test LM: -1 per word, 0 for the end. Tests subclass it to add what they check."""
 

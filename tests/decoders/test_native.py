@@ -58,6 +58,7 @@ def test_pyctcdecode_sample_with_blank_last_gives_the_known_sentence(shared):
     assert build_decoder("native", vocab).decode(shared.libri_logits())[0][0].text == shared.LIBRI_TEXT
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_noisy_batch_without_lm_matches_pyctcdecode_text_scores_nbest_and_frames(shared, noisy_batch):
     py, nat = _pair(shared.wav2vec2_vocab(), beam_width=50, frame_rate=50)
     expected, got = py.decode(noisy_batch, nbest=5), nat.decode(noisy_batch, nbest=5)
@@ -70,6 +71,7 @@ def test_noisy_batch_without_lm_matches_pyctcdecode_text_scores_nbest_and_frames
     assert len({hyps[0].text for hyps in got}) > 1  # the noise really changes the hypotheses
 
 
+@pytest.mark.extra("pyctcdecode", "kenlm")
 def test_noisy_batch_with_the_librispeech_lm_matches_the_pyctcdecode_library(shared, noisy_batch, libri_lm_path):
     """Against pyctcdecode 0.5 itself (its KenLM wrapper, unigram rule and OOV offsets)."""
     pyctcdecode = require_module("pyctcdecode")
@@ -101,14 +103,22 @@ def test_nbest_is_sorted_by_score_and_distinct(shared, noisy_batch):
     assert len({h.text for h in hyps}) == 10
 
 
-def test_hotwords_match_pyctcdecode_and_change_the_output(shared, noisy_batch):
+HOTWORDS = {"hotwords": ["PICNIC", "SEASONS"], "hotword_weight": 8.0}
+
+
+def test_hotwords_change_the_output(shared, noisy_batch):
     vocab = shared.wav2vec2_vocab()
     plain = build_decoder("native", vocab, beam_width=30).decode(noisy_batch[:3])
-    py, nat = _pair(vocab, beam_width=30, hotwords=["PICNIC", "SEASONS"], hotword_weight=8.0)
+    have = build_decoder("native", vocab, beam_width=30, **HOTWORDS).decode(noisy_batch[:3])
+    assert [h[0].score for h in have] != [h[0].score for h in plain]
+
+
+@pytest.mark.extra("pyctcdecode")
+def test_hotwords_match_pyctcdecode(shared, noisy_batch):
+    py, nat = _pair(shared.wav2vec2_vocab(), beam_width=30, **HOTWORDS)
     want, have = py.decode(noisy_batch[:3]), nat.decode(noisy_batch[:3])
     assert [h[0].text for h in have] == [h[0].text for h in want]
     assert [h[0].score for h in have] == pytest.approx([h[0].score for h in want], abs=1e-4)
-    assert [h[0].score for h in have] != [h[0].score for h in plain]
 
 
 def test_the_lm_maps_an_uppercase_vocabulary_to_the_lowercase_lm(shared, libri_lm):
@@ -183,6 +193,7 @@ def test_arpa_lm_reproduces_the_librispeech_lm_provenance_values(libri_lm):
         "librispeech-lm/3-gram.pruned.arpa",
     ],
 )
+@pytest.mark.extra("kenlm")
 def test_arpa_lm_equals_kenlm_on_random_sentences_with_unknown_words(shared, name, libri_lm):
     kenlm = require_module("kenlm")
     path = shared.path(name)
@@ -207,6 +218,7 @@ def test_arpa_lm_equals_kenlm_on_random_sentences_with_unknown_words(shared, nam
         )
 
 
+@pytest.mark.extra("kenlm")
 def test_arpa_lm_protocol_states_chain_like_kenlm(shared):
     kenlm = require_module("kenlm")
     path = shared.path("kenlm/test.arpa")
@@ -314,6 +326,7 @@ def test_a_python_lm_with_unigrams_charges_the_unknown_word_offset():
     assert plain.decode(logits)[0][0].text == "B" and listed.decode(logits)[0][0].text == "A"
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_a_python_lm_gives_the_same_answers_as_in_the_pyctcdecode_backend(shared, noisy_batch, libri_lm):
     vocab = shared.wav2vec2_vocab()
 
@@ -400,6 +413,11 @@ def test_probabilities_are_refused_unless_declared(shared):
     assert build_decoder("native", ["<pad>", "|", "A"], input_type="probs").decode(probs)[0][0].text == "A"
 
 
+def test_default_lm_rules_are_the_kits(shared, libri_lm_path):
+    assert build_decoder("native", shared.wav2vec2_vocab(), lm=str(libri_lm_path)).lm_rules == "kit"
+
+
+@pytest.mark.extra("pyctcdecode")
 def test_default_lm_rules_are_the_kits_and_agree_with_the_pyctcdecode_backend(shared, noisy_batch, libri_lm_path):
     vocab = shared.wav2vec2_vocab()
     native = build_decoder("native", vocab, beam_width=16, lm=str(libri_lm_path), num_workers=1)

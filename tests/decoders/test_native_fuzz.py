@@ -171,6 +171,7 @@ def reference_lm(shared):
     return path, kenlm.Model(path), load_unigram_set_from_arpa(path), _native.NgramLM(path)
 
 
+@pytest.mark.extra("pyctcdecode", "kenlm")
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     bpe=st.booleans(),

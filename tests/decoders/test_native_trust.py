@@ -11,7 +11,7 @@ import pytest
 from ctcdecode_kit import Vocabulary, build_decoder
 from ctcdecode_kit.errors import LanguageModelError
 from ctcdecode_kit.lm import LanguageModelBase
-from tests.conftest import require_module
+from tests.conftest import backend_params, require_module
 
 native = require_module("ctcdecode_kit.decoders.native")
 
@@ -30,7 +30,7 @@ def noisy_batch(shared):
 
 
 # ---------------------------------------------------------------- item 3: token ids
-@pytest.mark.parametrize("name", ["greedy", "native", "pyctcdecode"])
+@pytest.mark.parametrize("name", backend_params("greedy", "native", "pyctcdecode"))
 def test_subword_vocabulary_returns_the_emitted_ids_not_a_respelling(name):
     # "▁a" + "bc" spells "abc"; no greedy longest-match respelling can ("▁ab" leaves "c")
     vocab = Vocabulary.from_labels(["<pad>", "\u2581a", "bc", "\u2581ab"])
@@ -38,7 +38,7 @@ def test_subword_vocabulary_returns_the_emitted_ids_not_a_respelling(name):
     assert (hyp.text, hyp.tokens) == ("abc", (1, 2))
 
 
-@pytest.mark.parametrize("name", ["greedy", "native", "pyctcdecode"])
+@pytest.mark.parametrize("name", backend_params("greedy", "native", "pyctcdecode"))
 def test_ambiguous_subword_spelling_keeps_the_path_tokens(name):
     # "▁a" + "b" and "▁ab" spell the same word; the path emitted the two pieces
     vocab = Vocabulary.from_labels(["<pad>", "\u2581a", "b", "\u2581ab"])
@@ -46,7 +46,7 @@ def test_ambiguous_subword_spelling_keeps_the_path_tokens(name):
     assert (hyp.text, hyp.tokens) == ("ab", (1, 2))
 
 
-@pytest.mark.parametrize("name", ["greedy", "native", "pyctcdecode"])
+@pytest.mark.parametrize("name", backend_params("greedy", "native", "pyctcdecode"))
 def test_espnet_space_token_separates_words(name):
     vocab = Vocabulary.from_labels(["<blank>", "<unk>", "<space>", "A", "B"])
     assert vocab.tokens[vocab.word_delimiter] == "<space>"

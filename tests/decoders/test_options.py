@@ -17,6 +17,7 @@ import pytest
 
 from ctcdecode_kit import Vocabulary, build_decoder
 from ctcdecode_kit.decoder import _resolve_factory
+from tests.conftest import backend_param, backend_params
 
 BACKENDS = ("greedy", "pyctcdecode", "native", "rescore")
 VOCAB = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
@@ -52,7 +53,7 @@ def without_options(name: str) -> list:
     return _decode(name)
 
 
-@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("name", backend_params(*BACKENDS))
 def test_every_default_passed_explicitly_at_once_decodes_as_no_options(name):
     defaults = documented_defaults(name)
     assert defaults, f"{name} documents no keyword options"
@@ -60,19 +61,19 @@ def test_every_default_passed_explicitly_at_once_decodes_as_no_options(name):
 
 
 @pytest.mark.parametrize(
-    ("name", "option"), [(name, option) for name in BACKENDS for option in documented_defaults(name)]
+    ("name", "option"), [backend_param(name, option) for name in BACKENDS for option in documented_defaults(name)]
 )
 def test_each_default_passed_explicitly_decodes_as_no_options(name, option):
     assert _decode(name, **{option: documented_defaults(name)[option]}) == without_options(name)
 
 
-@pytest.mark.parametrize("name", ["pyctcdecode", "native"])
+@pytest.mark.parametrize("name", backend_params("pyctcdecode", "native"))
 @pytest.mark.parametrize("option", ["hotwords", "lm"])
 def test_none_is_accepted_where_pyctcdecode_accepts_none(name, option):
     assert _decode(name, **{option: None}) == without_options(name)
 
 
-@pytest.mark.parametrize("first_pass", ["pyctcdecode", "native"])
+@pytest.mark.parametrize("first_pass", backend_params("pyctcdecode", "native"))
 def test_rescore_passes_none_options_on_to_its_first_pass(first_pass):
     plain = _decode("rescore", first_pass=first_pass)
     given = _decode("rescore", first_pass=first_pass, first_pass_options={"hotwords": None, "lm": None},

@@ -14,6 +14,8 @@ from ctcdecode_kit.labels import pyctcdecode_labels
 from ctcdecode_kit.errors import InputError, LanguageModelError
 from tests.conftest import FlatLM
 
+pytestmark = pytest.mark.extra("pyctcdecode")
+
 
 def test_real_wav2vec2_logits_beam_100_gives_the_librispeech_reference(shared):
     decoder = build_decoder("pyctcdecode", shared.wav2vec2_vocab(), beam_width=100, frame_rate=50)

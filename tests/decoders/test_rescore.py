@@ -10,7 +10,7 @@ from ctcdecode_kit.decoders.rescore import RescoreDecoder, rescore_hypotheses
 from ctcdecode_kit.errors import InputError, LanguageModelError
 from ctcdecode_kit.hypothesis import Hypothesis
 from ctcdecode_kit.lm import KenLM, LanguageModelBase
-from tests.conftest import FlatLM
+from tests.conftest import FlatLM, backend_params
 
 WHEREBY = "ALSO A POPULAR CONTRIVANCE WHEREBY LOVE MAKING MAY BE SUSPENDED BUT NOT STOPPED DURING THE PICNIC SEASON"
 WHERE_BY = WHEREBY.replace("WHEREBY", "WHERE BY")
@@ -46,29 +46,42 @@ def wav2vec2(shared):
     return shared.wav2vec2_vocab(), shared.wav2vec2_logits()
 
 
-def test_the_same_custom_lm_object_changes_fusion_and_rescoring_output(wav2vec2):
+BEAMS = backend_params("native", "pyctcdecode")
+"""The beam-search backends a first pass can be (pyctcdecode's case needs its extra)."""
+
+
+def _loaded_lm(decoder):
+    """The LM object a beam decoder loaded (where each backend keeps it)."""
+    return decoder._lm.language_model if decoder.name == "pyctcdecode" else decoder._native_lm
+
+
+@pytest.mark.parametrize("first_pass", BEAMS)
+def test_the_same_custom_lm_object_changes_fusion_and_rescoring_output(wav2vec2, first_pass):
     vocab, logits = wav2vec2
     lm = PrefersWhereBy()
-    first = build_decoder("pyctcdecode", vocab, **FIRST).decode(logits)[0][0]
-    fused = build_decoder("pyctcdecode", vocab, lm=lm, alpha=1.0, beta=0.0, **FIRST).decode(logits)[0][0]
-    rescored = build_decoder("rescore", vocab, lms=lm, alphas=1.0, first_pass_options=FIRST).decode(logits)[0][0]
+    first = build_decoder(first_pass, vocab, **FIRST).decode(logits)[0][0]
+    fused = build_decoder(first_pass, vocab, lm=lm, alpha=1.0, beta=0.0, **FIRST).decode(logits)[0][0]
+    rescored = build_decoder("rescore", vocab, first_pass=first_pass, lms=lm, alphas=1.0,
+                             first_pass_options=FIRST).decode(logits)[0][0]
     assert first.text == WHEREBY and fused.text == WHERE_BY and rescored.text == WHERE_BY
 
 
-def test_weights_zero_return_the_first_pass_ranking_unchanged(wav2vec2):
+@pytest.mark.parametrize("first_pass", BEAMS)
+def test_weights_zero_return_the_first_pass_ranking_unchanged(wav2vec2, first_pass):
     vocab, logits = wav2vec2
-    first = build_decoder("pyctcdecode", vocab, **FIRST).decode(logits, nbest=8)[0]
-    again = build_decoder("rescore", vocab, lms=PrefersWhereBy(), alphas=0.0, beta=0.0, candidates=8,
-                          first_pass_options=FIRST).decode(logits, nbest=8)[0]
+    first = build_decoder(first_pass, vocab, **FIRST).decode(logits, nbest=8)[0]
+    again = build_decoder("rescore", vocab, first_pass=first_pass, lms=PrefersWhereBy(), alphas=0.0, beta=0.0,
+                          candidates=8, first_pass_options=FIRST).decode(logits, nbest=8)[0]
     assert [h.text for h in again] == [h.text for h in first] and len(first) > 1
 
 
-def test_weights_zero_with_base_score_keep_a_fused_first_pass_ranking(wav2vec2, shared):
+@pytest.mark.parametrize("first_pass", BEAMS)
+def test_weights_zero_with_base_score_keep_a_fused_first_pass_ranking(wav2vec2, shared, first_pass):
     vocab, logits = wav2vec2
     options = dict(FIRST, lm=str(shared.path("librispeech-lm/3-gram.pruned.arpa")))
-    first = build_decoder("pyctcdecode", vocab, **options).decode(logits, nbest=4)[0]
-    again = build_decoder("rescore", vocab, lms=PrefersWhereBy(), alphas=0.0, base="score", candidates=4,
-                          first_pass_options=options).decode(logits, nbest=4)[0]
+    first = build_decoder(first_pass, vocab, **options).decode(logits, nbest=4)[0]
+    again = build_decoder("rescore", vocab, first_pass=first_pass, lms=PrefersWhereBy(), alphas=0.0, base="score",
+                          candidates=4, first_pass_options=options).decode(logits, nbest=4)[0]
     assert [h.text for h in again] == [h.text for h in first]
 
 
@@ -186,7 +199,7 @@ def test_rescore_is_registered_by_name():
 
 
 # ---------------------------------------------------------------- the default base (issue 11, item 6)
-@pytest.mark.parametrize("first_pass", ["pyctcdecode", "native"])
+@pytest.mark.parametrize("first_pass", BEAMS)
 def test_zero_weights_keep_the_ranking_of_a_first_pass_that_fused_an_lm(wav2vec2, shared, first_pass):
     vocab, clean = wav2vec2
     logits = clean + np.random.default_rng(0).normal(scale=2.0, size=clean.shape).astype(np.float32)
@@ -237,13 +250,14 @@ def test_with_options_shares_the_first_pass_and_the_loaded_lms(wav2vec2, shared,
     assert decoder.decode(logits, nbest=4) == before  # the shared first pass is still the original's
 
 
-def test_with_options_of_first_pass_options_derives_the_first_pass_sharing_its_lm(wav2vec2, shared):
+@pytest.mark.parametrize("first_pass", BEAMS)
+def test_with_options_of_first_pass_options_derives_the_first_pass_sharing_its_lm(wav2vec2, shared, first_pass):
     vocab, logits = wav2vec2
     options = dict(FIRST, lm=str(shared.path("librispeech-lm/3-gram.pruned.arpa")))
-    decoder = build_decoder("rescore", vocab, lms=PrefersWhereBy(), first_pass_options=options)
+    decoder = build_decoder("rescore", vocab, first_pass=first_pass, lms=PrefersWhereBy(), first_pass_options=options)
     derived = decoder.with_options(first_pass_options={"beam_width": 4})
     assert derived.first_pass is not decoder.first_pass
     assert (derived.first_pass.beam_width, decoder.first_pass.beam_width) == (4, 16)
-    assert derived.first_pass._lm.language_model is decoder.first_pass._lm.language_model
+    assert _loaded_lm(derived.first_pass) is _loaded_lm(decoder.first_pass) is not None
     with pytest.raises(InputError, match="does not take option"):
         decoder.with_options(alpha=1.0)

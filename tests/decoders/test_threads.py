@@ -76,12 +76,14 @@ def wav2vec2(shared):
     return shared.wav2vec2_vocab(), shared.wav2vec2_logits()[:, :200]
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_one_pyctcdecode_decoder_in_this_process_serves_8_threads(wav2vec2):
     vocab, logits = wav2vec2
     decoder = build_decoder("pyctcdecode", vocab, beam_width=8, num_workers=1)
     assert_threads_match_serial(decoder, varied_calls(logits))
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_a_fresh_pyctcdecode_decoder_starts_its_workers_safely_under_8_threads(wav2vec2):
     # batches of 1 to 4 utterances on up to 3 workers, the pool created while threads race
     vocab, logits = wav2vec2
@@ -90,6 +92,7 @@ def test_a_fresh_pyctcdecode_decoder_starts_its_workers_safely_under_8_threads(w
         assert_threads_match_serial(decoder, varied_calls(logits), serial_decoder=serial)
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_one_pyctcdecode_decoder_with_an_lm_and_worker_processes_serves_8_threads(wav2vec2, shared):
     vocab, logits = wav2vec2
     lm = str(shared.path("librispeech-lm/3-gram.pruned.arpa"))
