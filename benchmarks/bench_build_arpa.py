@@ -4,9 +4,10 @@ The corpus is the one ``make_big_lm.py`` draws (Zipf, s = 1.05, over the 50k mos
 real words of ``../shared/data/librispeech-lm/3-gram.pruned.arpa``; sentences of 4 to 30
 words; seed 0), written as text, one sentence per line, ``4.8 M * scale`` words. Each build
 runs in a fresh Python process; its wall time and peak RSS (``ru_maxrss`` of that process,
-interpreter and numpy included) are reported, once per ``--memory`` budget (the builds of one
+interpreter and numpy included, VmHWM of the child, not ru_maxrss, which on Linux also
+counts the parent's RSS at fork) are reported, once per ``--memory`` budget (the builds of one
 corpus must write the same bytes whatever the budget; the script checks it). KenLM's
-``lmplz -o ORDER -S 2G`` is timed on the same text when it is found (``--lmplz PATH``, else
+``lmplz -o ORDER -S 2G --discount_fallback`` is timed on the same text when it is found (``--lmplz PATH``, else
 ``$LMPLZ``, else ``lmplz`` on PATH; without it the column is skipped with a message), and its
 ARPA is compared with ours: same n-grams, largest difference of the log10 probabilities and
 backoffs (``<s>``'s probability excepted: lmplz writes 0, we write -99). ``--old`` also times
@@ -60,7 +61,10 @@ else:
 start = time.perf_counter()
 stats = build_arpa(Path(corpus), output, order=order, **options)
 seconds = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM: the peak of this image since exec (ru_maxrss would also count the parent's RSS at fork)
+status = Path("/proc/self/status")
+hwm = [line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM:")] if status.exists() else []
+rss = int(hwm[0]) * 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"seconds": seconds, "rss": rss, "counts": list(stats.counts)}))
 """
 
@@ -97,11 +101,16 @@ def find_lmplz(option: str | None) -> str | None:
 
 
 def run_lmplz(lmplz: str, corpus: Path, output: Path, order: int) -> dict:
-    """``lmplz -o ORDER -S 2G`` on the same text: seconds and peak RSS."""
+    """``lmplz -o ORDER -S 2G --discount_fallback`` on the same text: seconds and peak RSS.
+
+    ``--discount_fallback`` is build_arpa's behaviour (and the same fallback discounts): from
+    19.2 M words on, every word of this corpus follows two or more others, so lmplz cannot
+    compute unigram discounts without it; it changes nothing where they can be computed.
+    """
     # a fresh wrapper process, so that its RUSAGE_CHILDREN holds lmplz alone
     wrapper = (
         "import resource, subprocess, sys, time; start = time.perf_counter(); "
-        "subprocess.run(sys.argv[1:4] + ['-S', '2G'], stdin=open(sys.argv[4], 'rb'), "
+        "subprocess.run(sys.argv[1:4] + ['-S', '2G', '--discount_fallback'], stdin=open(sys.argv[4], 'rb'), "
         "stdout=open(sys.argv[5], 'wb'), stderr=subprocess.DEVNULL, check=True); "
         "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)"
     )
@@ -199,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(rows[-1][0], json.dumps(old), flush=True)
             if lmplz is not None:
                 kenlm = run_lmplz(lmplz, corpus, folder / f"lmplz{scale}.arpa", args.order)
-                rows.append((f"lmplz -S 2G, {words / 1e6:.1f} M words", kenlm, None))
+                rows.append((f"lmplz -S 2G --discount_fallback, {words / 1e6:.1f} M words", kenlm, None))
                 print(rows[-1][0], json.dumps(kenlm), flush=True)
                 ratio = min(r["seconds"] for name, r, _ in rows if name.startswith("build_arpa") and
                             f"{words / 1e6:.1f} M" in name) / kenlm["seconds"]
