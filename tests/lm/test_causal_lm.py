@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_module
+from tests.conftest import backend_params, require_module
 
 torch = require_module("torch")
 transformers = require_module("transformers")
@@ -90,9 +90,10 @@ def test_the_rescore_backend_uses_it_on_real_logits(shared, causal):
         assert h.score == pytest.approx(h.am_score + h.lm_score)
 
 
-def test_it_also_works_for_fusion_in_beam_search(shared, causal):
+@pytest.mark.parametrize("backend", backend_params("native", "pyctcdecode"))
+def test_it_also_works_for_fusion_in_beam_search(shared, causal, backend):
     vocab, logits = shared.wav2vec2_vocab(), shared.wav2vec2_logits()
-    hyp = build_decoder("pyctcdecode", vocab, beam_width=4, lm=causal, alpha=0.1, num_workers=1).decode(logits)[0][0]
+    hyp = build_decoder(backend, vocab, beam_width=4, lm=causal, alpha=0.1, num_workers=1).decode(logits)[0][0]
     assert hyp.lm_score == pytest.approx(causal.score_sentence(hyp.text), abs=1e-4)
 
 

@@ -73,6 +73,7 @@ def test_all_200000_librispeech_unigrams_are_read(libri):
     assert "mat" in libri.unigrams and "<s>" not in libri.unigrams
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_pyctcdecode_reader_misses_unigrams_without_backoff(shared, libri):
     from pyctcdecode.language_model import load_unigram_set_from_arpa
 

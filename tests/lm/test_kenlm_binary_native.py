@@ -54,6 +54,7 @@ def _sentences(arpa_text: str, count: int, seed: int) -> list[list[str]]:
     return out
 
 
+@pytest.mark.extra("kenlm")
 @pytest.mark.parametrize("binary, arpa", BINARIES)
 def test_kenlm_binary_scores_equal_kenlm_bit_for_bit(shared, binary, arpa):
     kenlm = require_module("kenlm")

@@ -11,9 +11,8 @@ import pytest
 
 from ctcdecode_kit import build_decoder, load_dataset
 from ctcdecode_kit.errors import InputError, LanguageModelError, MissingFileError
-from tests.conftest import FlatLM, require_module
+from tests.conftest import FlatLM, backend_param, require_module
 
-require_module("kenlm", install="pip install kenlm")
 native = require_module("ctcdecode_kit.decoders.native")
 
 from ctcdecode_kit.lm import KenLM, clear_cache, load_count, load_language_model, load_lm
@@ -177,16 +176,26 @@ def test_two_threads_asking_for_the_same_file_load_it_once(arpa, monkeypatch):
 
 
 # ---------------------------------------------------------------- the paths that turn a path into an LM
-def test_pyctcdecode_rescore_and_native_share_what_can_be_shared(arpa, shared, full_checks):
+def test_rescore_and_native_share_what_can_be_shared(arpa, shared, full_checks):
     vocab = shared.wav2vec2_vocab()
     before = (load_count("kenlm"), load_count("native"))
-    beam = build_decoder("pyctcdecode", vocab, lm=str(arpa), beam_width=8, num_workers=1)
     rescore = build_decoder("rescore", vocab, lms=str(arpa), candidates=4, first_pass_options={"beam_width": 8})
     native_path = build_decoder("native", vocab, lm=str(arpa), beam_width=8)
     native_kenlm = build_decoder("native", vocab, lm=load_language_model(str(arpa)), beam_width=8)
-    assert beam._lm.language_model is rescore.lms[0]  # one KenLM for fusion and rescoring
+    assert native_kenlm._native_lm is not None and rescore.lms[0] is load_language_model(str(arpa))
     assert native_path._native_lm is native_kenlm._native_lm  # one ArpaLM, also as a KenLM's native twin
     assert (load_count("kenlm"), load_count("native")) == (before[0] + 1, before[1] + 1)
+    assert full_checks == [str(arpa)]
+
+
+@pytest.mark.extra("pyctcdecode")
+def test_pyctcdecode_fusion_and_rescoring_share_one_kenlm(arpa, shared, full_checks):
+    vocab = shared.wav2vec2_vocab()
+    before = load_count("kenlm")
+    beam = build_decoder("pyctcdecode", vocab, lm=str(arpa), beam_width=8, num_workers=1)
+    rescore = build_decoder("rescore", vocab, lms=str(arpa), candidates=4, first_pass_options={"beam_width": 8})
+    assert beam._lm.language_model is rescore.lms[0]  # one KenLM for fusion and rescoring
+    assert load_count("kenlm") == before + 1
     assert full_checks == [str(arpa)]
 
 
@@ -197,13 +206,23 @@ def test_a_kenlm_binary_given_to_native_is_loaded_once(shared, kind):
     before = (load_count("kenlm"), load_count("native"))
     a = build_decoder("native", vocab, lm=str(binary), beam_width=8)
     b = build_decoder("native", vocab, lm=str(binary), beam_width=8, lm_case="lower")
+    assert a._py_lm is None and a._native_lm is b._native_lm  # read natively (issue 12), once
+    assert (load_count("kenlm"), load_count("native")) == (before[0], before[1] + 1)
+
+
+@pytest.mark.extra("pyctcdecode")
+@pytest.mark.parametrize("kind", ["probing", "trie"])
+def test_a_kenlm_binary_given_to_pyctcdecode_is_loaded_once(shared, kind):
+    binary = shared.path(f"kenlm-bin/test.{kind}.bin")
+    vocab = shared.wav2vec2_vocab()
+    before = (load_count("kenlm"), load_count("native"))
     c = build_decoder("pyctcdecode", vocab, lm=str(binary), beam_width=8, num_workers=1)
     d = build_decoder("pyctcdecode", vocab, lm=str(binary), beam_width=8, num_workers=1)
-    assert a._py_lm is None and a._native_lm is b._native_lm  # read natively (issue 12), once
     assert c._lm.language_model is d._lm.language_model  # pyctcdecode's KenLM, once
-    assert (load_count("kenlm"), load_count("native")) == (before[0] + 1, before[1] + 1)
+    assert (load_count("kenlm"), load_count("native")) == (before[0] + 1, before[1])
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_derived_pyctcdecode_decoders_load_and_check_nothing(arpa, shared, full_checks):
     vocab, logits = shared.wav2vec2_vocab(), shared.wav2vec2_logits()
     base = build_decoder("pyctcdecode", vocab, lm=str(arpa), beam_width=8, num_workers=1)
@@ -235,38 +254,45 @@ def test_the_worker_recipe_loads_once_in_a_process_that_has_no_model_yet(arpa, f
 
 
 # ---------------------------------------------------------------- the engines
-def test_tune_with_12_trials_loads_the_lm_exactly_once_and_a_second_tune_not_at_all(arpa, shared, full_checks):
+@pytest.mark.parametrize(
+    ("decoder", "kind", "checks"),
+    # the full ARPA check: once per process for pyctcdecode's and rescore's KenLM, never for native's reader
+    [("native", "native", 0), backend_param("pyctcdecode", "kenlm", 1, id="pyctcdecode"), ("rescore", "kenlm", 1)],
+)
+def test_tune_with_12_trials_loads_the_lm_exactly_once_and_a_second_tune_not_at_all(arpa, shared, full_checks,
+                                                                                    decoder, kind, checks):
     from ctcdecode_kit.runs.logits_cache import utterance_log_probs
     from ctcdecode_kit.runs.tune import tune
 
     data = load_dataset(shared.path("wav2vec2-logits"))
     arrays = utterance_log_probs(data, None, data.vocabulary)
-    for decoder, kind in (("native", "native"), ("pyctcdecode:num_workers=1", "kenlm"), ("rescore", "kenlm")):
-        clear_cache()
-        before = load_count(kind)
-        result = tune(arrays, data.references, data.vocabulary, lm=str(arpa), decoder=decoder, trials=12,
-                      beam_width=8)
-        assert len(result.trials) == 12
-        assert load_count(kind) == before + 1, decoder
-        tune(arrays, data.references, data.vocabulary, lm=str(arpa), decoder=decoder, trials=2, beam_width=8)
-        assert load_count(kind) == before + 1, decoder
-    assert full_checks == [str(arpa), str(arpa)]  # once per process for pyctcdecode, once for rescore
+    spec = "pyctcdecode:num_workers=1" if decoder == "pyctcdecode" else decoder
+    before = load_count(kind)
+    result = tune(arrays, data.references, data.vocabulary, lm=str(arpa), decoder=spec, trials=12, beam_width=8)
+    assert len(result.trials) == 12
+    assert load_count(kind) == before + 1
+    tune(arrays, data.references, data.vocabulary, lm=str(arpa), decoder=spec, trials=2, beam_width=8)
+    assert load_count(kind) == before + 1
+    assert full_checks == [str(arpa)] * checks
 
 
 def test_compare_with_the_default_decoders_loads_each_kind_of_lm_once(arpa, shared):
     from ctcdecode_kit.runs.compare import compare
+    from ctcdecode_kit.runs.specs import available_decoder_specs
 
     data = load_dataset(shared.path("wav2vec2-logits"))
     before = (load_count("kenlm"), load_count("native"))
     result = compare(data, vocabulary=data.vocabulary, lm=str(arpa), beam_width=8)
     labels = [r.decoder for r in result.results]
-    assert labels == ["greedy", "pyctcdecode", "native", "pyctcdecode+lm", "native+lm", "rescore"]
+    assert labels == available_decoder_specs(with_lm=True)
+    assert set(labels) >= {"greedy", "native", "native+lm", "rescore"}
     # pyctcdecode+lm and rescore share one KenLM; native+lm reads the ARPA once natively
     assert (load_count("kenlm"), load_count("native")) == (before[0] + 1, before[1] + 1)
     compare(data, decoders=["native+lm", "rescore"], vocabulary=data.vocabulary, lm=str(arpa), beam_width=8)
     assert (load_count("kenlm"), load_count("native")) == (before[0] + 1, before[1] + 1)
 
 
+@pytest.mark.extra("pyctcdecode")
 def test_data_derived_from_an_lm_is_kept_per_lm_object_and_word_list():
     from ctcdecode_kit.lm.pyctcdecode_adapter import PyctcdecodeLM
 

@@ -68,6 +68,7 @@ def _built(tmp_path: Path, relative: str = "kenlm/test.arpa") -> tuple[Path, Arp
     return arpa, ArpaLM(arpa)
 
 
+@pytest.mark.extra("kenlm")
 @pytest.mark.parametrize("relative", SHARED_ARPAS)
 def test_the_binary_of_each_shared_arpa_scores_exactly_as_kenlm(relative, tmp_path):
     kenlm = require_module("kenlm", install="pip install 'ctcdecode-kit[kenlm]'")
@@ -243,6 +244,7 @@ def _pruned_arpa(missing_suffixes: int, other_bigrams: int) -> str:
     return "\n".join([*out, "", "\\end\\", ""])
 
 
+@pytest.mark.extra("kenlm")
 def test_missing_suffixes_beyond_the_headers_room_grow_the_table_and_score_as_kenlm(tmp_path):
     kenlm = require_module("kenlm", install="pip install 'ctcdecode-kit[kenlm]'")
     arpa = tmp_path / "pruned.arpa"
