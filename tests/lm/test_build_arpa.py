@@ -10,9 +10,7 @@ import pytest
 
 from ctcdecode_kit.errors import InputError, MissingFileError
 from ctcdecode_kit.lm import KenLM, build_arpa, inspect_arpa, normalize_line
-from tests.conftest import require_module
 
-kenlm = require_module("kenlm")
 
 
 def synthetic_corpus(sentences: int = 2000) -> list[str]:
@@ -89,18 +87,16 @@ def built(tmp_path_factory):
 
 
 def history_sums(path: Path, histories: list[list[str]]) -> list[float]:
-    """Sum over the whole vocabulary (</s> and <unk> included, <s> excluded) of P(w | history), via KenLM."""
-    model = kenlm.Model(str(path))
+    """Sum over the whole vocabulary (</s> and <unk> included, <s> excluded) of P(w | history), via
+    :class:`KenLM` (the kenlm package where installed, else the kit's reader: the same scores)."""
+    model = KenLM(path, case=None)
     vocab = [w for w in read_arpa(path) if " " not in w and w != "<s>"]
     sums = []
     for history in histories:
-        state = kenlm.State()
-        model.BeginSentenceWrite(state)
+        state = model.begin()
         for word in history:
-            out = kenlm.State()
-            model.BaseScore(state, word, out)
-            state = out
-        sums.append(math.fsum(10 ** model.BaseScore(state, w, kenlm.State()) for w in vocab))
+            _, state = model.score(state, word)
+        sums.append(math.fsum(math.exp(model.score(state, w)[0]) for w in vocab))
     return sums
 
 
