@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = [
     "Progress",
     "RunPlan",
     "Sink",
+    "audio_path",
     "build_decoders",
     "close_decoders",
     "decode_batch",
@@ -110,9 +112,20 @@ def utterance_counts(reference: str, text: str) -> dict[str, int]:
     return {name: int(getattr(scores, name)) for name in COUNT_FIELDS}
 
 
-def make_record(label: str, utt_id: str, reference: str, best: Any, frames: int, seconds: float) -> dict[str, Any]:
-    """The journal record of one (decoder, utterance): text, scores, word times, counts, timing."""
-    return {
+def audio_path(utt: Any) -> str | None:
+    """The absolute path of an utterance's audio file (None for saved logits and in-memory audio)."""
+    path = getattr(utt, "path", None)
+    if path is None or getattr(utt, "logits", None) is not None:
+        return None
+    return str(Path(path).resolve())
+
+
+def make_record(label: str, utt_id: str, reference: str, best: Any, frames: int, seconds: float, *,
+                nbest: Sequence[Any] | None = None, audio: str | None = None) -> dict[str, Any]:
+    """The journal record of one (decoder, utterance): text, scores, word times, counts, timing; with
+    ``nbest`` (the decoder's hypotheses, best first) a field ``nbest`` of their texts and scores, and with
+    ``audio`` the audio file's path (for the report's player)."""
+    record = {
         "decoder": label,
         "id": utt_id,
         "reference": reference,
@@ -125,6 +138,12 @@ def make_record(label: str, utt_id: str, reference: str, best: Any, frames: int,
         "words": [[w.text, w.start_time, w.end_time] for w in best.words],
         "counts": utterance_counts(reference, best.text),
     }
+    if nbest is not None:
+        record["nbest"] = [{"text": h.text, "score": h.score, "am_score": h.am_score, "lm_score": h.lm_score}
+                           for h in nbest]
+    if audio is not None:
+        record["audio"] = audio
+    return record
 
 
 def pad_batch(arrays: Sequence[np.ndarray], vocab_size: int) -> np.ndarray:
@@ -142,6 +161,9 @@ def decode_batch(
     arrays: Sequence[np.ndarray],
     todo: Sequence[Collection[str]],
     vocab_size: int,
+    *,
+    nbest: int | None = None,
+    audio: Sequence[str | None] | None = None,
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Decode one batch with each decoder, only the utterances whose ``todo`` names it.
 
@@ -155,10 +177,11 @@ def decode_batch(
         if not rows:
             continue
         t0 = time.perf_counter()
-        hyps = decoder.decode(padded[rows], [lengths[i] for i in rows])
+        hyps = decoder.decode(padded[rows], [lengths[i] for i in rows], nbest=nbest)
         seconds = (time.perf_counter() - t0) / len(rows)
-        yield label, [make_record(label, ids[i], references[i], nbest[0], lengths[i], seconds)
-                      for i, nbest in zip(rows, hyps)]
+        yield label, [make_record(label, ids[i], references[i], kept[0], lengths[i], seconds,
+                                  nbest=kept if nbest is not None else None, audio=audio[i] if audio else None)
+                      for i, kept in zip(rows, hyps)]
 
 
 def build_decoders(specs: Sequence[DecoderSpec], vocabulary: Vocabulary, shared: SharedSettings) -> dict[str, Decoder]:
@@ -250,7 +273,8 @@ def feed_local(plan: RunPlan, decoders: Mapping[str, Decoder], sink: Sink, cache
 
     def decode(chunk: list[Any], arrays: list[np.ndarray]) -> None:
         for _label, records in decode_batch(decoders, [u.id for u in chunk], [u.reference for u in chunk], arrays,
-                                            [sink.todo(u.id) for u in chunk], len(plan.vocabulary)):
+                                            [sink.todo(u.id) for u in chunk], len(plan.vocabulary),
+                                            nbest=plan.settings.get("nbest"), audio=[audio_path(u) for u in chunk]):
             sink.accept(records)
 
     with ThreadPoolExecutor(max_workers=1) as worker:

@@ -56,7 +56,7 @@ import numpy as np
 
 from ..errors import CTCDecodeKitError, InputError, MissingDependencyError, MissingFileError
 from ..vocabulary import Vocabulary
-from .engine import RunPlan, Sink, build_decoders, close_decoders, decode_batch
+from .engine import RunPlan, Sink, audio_path, build_decoders, close_decoders, decode_batch
 from .logits_cache import LogitsCache, iter_log_probs
 from .specs import DecoderSpec, SharedSettings, decoder_options
 
@@ -230,15 +230,15 @@ class LogProbsStage:
         return self.model
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        out: dict[str, list[Any]] = {k: [] for k in ("ids", "references", "todo", "records", "log_probs", "frames",
-                                                     "acoustic_seconds", "error")}
+        out: dict[str, list[Any]] = {k: [] for k in ("ids", "references", "audio", "todo", "records", "log_probs",
+                                                     "frames", "acoustic_seconds", "error")}
         for blob, todo, cache_files in zip(batch["utts"], batch["todo"], batch["cache"]):
             utts = pickle.loads(blob)
             try:
                 self._row(out, utts, todo, cache_files)
             except (CTCDecodeKitError, OSError) as exc:  # handed to the driver as data: Ray's wrappers drop the cause
                 out["ids"].append(json.dumps([u.id for u in utts]))
-                for key, empty in (("references", "[]"), ("todo", todo), ("records", "[]"), ("log_probs", b""),
+                for key, empty in (("references", "[]"), ("audio", "[]"), ("todo", todo), ("records", "[]"), ("log_probs", b""),
                                    ("frames", "[]"), ("acoustic_seconds", 0.0)):
                     out[key].append(empty)
                 out["error"].append(_error_blob(exc))
@@ -260,6 +260,7 @@ class LogProbsStage:
         ordered = [np.ascontiguousarray(arrays[u.id], dtype=np.float32) for u in utts]
         out["ids"].append(json.dumps([u.id for u in utts]))
         out["references"].append(json.dumps([u.reference for u in utts]))
+        out["audio"].append(json.dumps([audio_path(u) for u in utts]))  # for the report's audio player
         out["todo"].append(todo)
         out["records"].append("[]")
         out["log_probs"].append(b"".join(a.tobytes() for a in ordered))
@@ -271,8 +272,10 @@ class LogProbsStage:
 class DecodeStage:
     """Actor: one decoder, built once per actor (its LM loaded once), appending its records."""
 
-    def __init__(self, spec: DecoderSpec, vocabulary: Vocabulary, shared: SharedSettings, last: bool) -> None:
-        self.vocab_size, self.last = len(vocabulary), last
+    def __init__(
+        self, spec: DecoderSpec, vocabulary: Vocabulary, shared: SharedSettings, last: bool, nbest: int | None = None
+    ) -> None:
+        self.vocab_size, self.last, self.nbest = len(vocabulary), last, nbest
         self.decoders: dict[str, Any] = {}
         self.error = b""
         try:
@@ -286,8 +289,9 @@ class DecodeStage:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         all_records = []
         errors = list(batch["error"])
-        for row, (ids_text, refs_text, todo_text, records_text, blob, frames_text) in enumerate(zip(
-            batch["ids"], batch["references"], batch["todo"], batch["records"], batch["log_probs"], batch["frames"]
+        for row, (ids_text, refs_text, audio_text, todo_text, records_text, blob, frames_text) in enumerate(zip(
+            batch["ids"], batch["references"], batch["audio"], batch["todo"], batch["records"], batch["log_probs"],
+            batch["frames"],
         )):
             if errors[row] or self.error:
                 errors[row] = errors[row] or self.error
@@ -299,7 +303,8 @@ class DecodeStage:
             arrays = [flat[starts[i] : starts[i + 1]] for i in range(len(frames))]
             records = json.loads(records_text)
             for _label, new in decode_batch(self.decoders, json.loads(ids_text), json.loads(refs_text), arrays,
-                                            json.loads(todo_text), self.vocab_size):
+                                            json.loads(todo_text), self.vocab_size, nbest=self.nbest,
+                                            audio=json.loads(audio_text)):
                 records.extend(new)
             all_records.append(json.dumps(records, ensure_ascii=False))
         out = {k: v for k, v in batch.items() if not (self.last and k == "log_probs")}
@@ -458,7 +463,7 @@ class RayRunner:
             ds = ds.map_batches(
                 DecodeStage,
                 fn_constructor_kwargs={"spec": spec, "vocabulary": plan.vocabulary, "shared": plan.shared,
-                                       "last": i == len(plan.specs) - 1},
+                                       "last": i == len(plan.specs) - 1, "nbest": plan.settings.get("nbest")},
                 batch_size=1,
                 batch_format="numpy",
                 concurrency=opts.decoder_actors,

@@ -147,8 +147,6 @@ def test_oracle_wer_is_the_best_of_each_kept_nbest_list(known_data):
     assert decoder["oracle_wer"] == pytest.approx(2 / 31) and decoder["wer_ci95"][0] <= 4 / 31
 
 
-@pytest.mark.xfail(strict=True, reason="compare --nbest needs runs/engine.py to keep the n-best lists (requested "
-                                       "from issue 15's owner; remove this marker when hyps.jsonl rows carry nbest)")
 def test_compare_nbest_keeps_k_hypotheses_per_row(known_run):
     rows = journal(known_run)
     for row in rows.values():
