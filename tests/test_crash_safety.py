@@ -41,7 +41,7 @@ def noisy_logits_dir(tmp_path_factory, shared) -> Path:
 
 def _command(data: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "ctcdecode_kit.cli", "compare", "--logits", str(data), "-d", "greedy",
-            "-d", "pyctcdecode:beam_width=32,num_workers=1", "--batch-size", "2", "--output", str(out), *extra]
+            "-d", "native:beam_width=32,num_workers=1", "--batch-size", "2", "--output", str(out), *extra]
 
 
 def _final(out: Path) -> list[dict]:

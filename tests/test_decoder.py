@@ -8,6 +8,7 @@ import pytest
 from ctcdecode_kit import Decoder, Vocabulary, build_decoder, list_decoders, register_decoder
 from ctcdecode_kit.decoders.greedy import GreedyDecoder
 from ctcdecode_kit.errors import InputError, UnknownDecoderError
+from tests.conftest import backend_params
 
 VOCAB = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
 
@@ -56,7 +57,7 @@ def test_register_decoder_refuses_bad_names(name):
         register_decoder(name, GreedyDecoder)
 
 
-@pytest.mark.parametrize("name", ["greedy", "pyctcdecode"])
+@pytest.mark.parametrize("name", backend_params("greedy", "pyctcdecode", "native", "rescore"))
 def test_every_decoder_returns_one_nbest_list_per_utterance(name):
     logits = np.random.default_rng(1).normal(size=(3, 8, 4)).astype(np.float32)
     out = build_decoder(name, VOCAB).decode(logits, [8, 5, 0], nbest=2)
@@ -64,7 +65,7 @@ def test_every_decoder_returns_one_nbest_list_per_utterance(name):
     assert out[2][0].text == "" and out[2][0].tokens == ()
 
 
-@pytest.mark.parametrize("name", ["greedy", "pyctcdecode"])
+@pytest.mark.parametrize("name", backend_params("greedy", "pyctcdecode", "native", "rescore"))
 def test_nbest_below_one_is_refused(name):
     with pytest.raises(InputError, match="nbest must be >= 1"):
         build_decoder(name, VOCAB).decode(np.zeros((2, 4), np.float32), nbest=0)

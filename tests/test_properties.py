@@ -8,11 +8,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ctcdecode_kit import Vocabulary, build_decoder, list_decoders
+from ctcdecode_kit import Vocabulary, build_decoder
+from tests.conftest import backend_params
 
 VOCAB = Vocabulary.from_labels(["<pad>", "|", "A", "B", "C"])
 NO_PRUNING = {"beam_prune_logp": -1e9, "token_min_logp": -1e9}
-BEAM_BACKENDS = [name for name in ("pyctcdecode", "native") if name in list_decoders()]
+BEAM_BACKENDS = backend_params("pyctcdecode", "native")  # pyctcdecode's cases are marked extra("pyctcdecode")
 
 logit_matrices = st.integers(1, 7).flatmap(
     lambda t: arrays(np.float32, (t, len(VOCAB)), elements=st.floats(-8, 8, width=32))

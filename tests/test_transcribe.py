@@ -60,7 +60,7 @@ def test_decoder_instance_without_frame_rate_still_gets_times_in_seconds(spellin
 
 
 def test_beam_decoder_by_name_takes_decoder_options(spelling_model, wav_files):
-    hyps = transcribe(wav_files, model=spelling_model, decoder="pyctcdecode", beam_width=4)
+    hyps = transcribe(wav_files, model=spelling_model, decoder="native", beam_width=4)
     assert [h.text for h in hyps] == ["A", "A", "A"]
     assert hyps[0].words[0].start_time == 0.0
 
@@ -88,7 +88,7 @@ def test_device_for_an_already_loaded_model_is_refused(spelling_model, wav_files
 
 def test_decoder_spec_strings_go_through_the_one_spec_parser(spelling_model, wav_files, shared):
     lm = str(shared.path("kenlm/test.arpa"))
-    for decoder, options in (("pyctcdecode:beam_width=4", {}), ("native+lm:beam_width=4", {"lm": lm}),
+    for decoder, options in (("native:beam_width=4", {}), ("native+lm:beam_width=4", {"lm": lm}),
                              ("native", {"lm": lm, "beam_width": 4}), ("rescore", {"lm": lm, "beam_width": 4})):
         hyps = transcribe(wav_files, model=spelling_model, decoder=decoder, **options)
         assert [h.text for h in hyps] == ["A", "A", "A"], decoder

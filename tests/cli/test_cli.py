@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctcdecode_kit.cli import app
+from tests.conftest import require_module
 
 runner = CliRunner()
 COMMANDS = [["compare"], ["transcribe"], ["decode"], ["tune"], ["list"], ["lm", "build"], ["lm", "score"]]
@@ -41,7 +42,7 @@ def test_decode_saved_npy_prints_the_librispeech_reference(shared):
 
 def test_decode_pt_with_beam_json_has_scores_and_word_times(shared):
     result = invoke("decode", shared.path("wav2vec2-logits-torch/121-121726-0000.pt"), "--vocab",
-                    shared.path("wav2vec2-logits/vocab.json"), "-d", "pyctcdecode", "--frame-rate", "50", "--json")
+                    shared.path("wav2vec2-logits/vocab.json"), "-d", "native", "--frame-rate", "50", "--json")
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)
     assert record["text"] == shared.wav2vec2_reference()
@@ -51,7 +52,7 @@ def test_decode_pt_with_beam_json_has_scores_and_word_times(shared):
 
 def test_compare_on_saved_real_logits_reports_zero_greedy_wer_and_writes_every_file(shared, tmp_path):
     out = tmp_path / "run"
-    result = invoke("compare", "--logits", shared.path("wav2vec2-logits"), "-d", "greedy", "-d", "pyctcdecode",
+    result = invoke("compare", "--logits", shared.path("wav2vec2-logits"), "-d", "greedy", "-d", "native",
                     "--beam-width", "20", "--output", out)
     assert result.exit_code == 0, result.output
     assert "greedy" in result.output and "WER" in result.output
@@ -60,10 +61,10 @@ def test_compare_on_saved_real_logits_reports_zero_greedy_wer_and_writes_every_f
     assert summary["settings"]["versions"]["ctcdecode-kit"]
     rows = {d["decoder"]: d for d in summary["decoders"]}
     assert rows["greedy"]["wer"] == 0.0 and rows["greedy"]["cer"] == 0.0
-    assert rows["pyctcdecode"]["wer"] == 0.0 and rows["greedy"]["n_utterances"] == 1
+    assert rows["native"]["wer"] == 0.0 and rows["greedy"]["n_utterances"] == 1
     assert {"substitutions", "insertions", "deletions", "decode_seconds", "rtf", "wer_change_vs_greedy"} <= set(rows["greedy"])
     with open(out / "results.csv", newline="") as handle:
-        assert [r["decoder"] for r in csv.DictReader(handle)] == ["greedy", "pyctcdecode"]
+        assert [r["decoder"] for r in csv.DictReader(handle)] == ["greedy", "native"]
     hyps = [json.loads(line) for line in (out / "hyps.jsonl").read_text().splitlines()[1:]]
     assert {(h["decoder"], h["text"]) for h in hyps} == {(d, shared.wav2vec2_reference()) for d in rows}
     png = (out / "wer_vs_time.png").read_bytes()
@@ -76,10 +77,10 @@ def test_compare_on_saved_real_logits_reports_zero_greedy_wer_and_writes_every_f
 def test_compare_on_real_wavs_with_tiny_saved_model_runs_end_to_end(shared, tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     result = invoke("compare", "--model", tiny_model_dir, "--data", shared.path("librispeech-audio"),
-                    "-d", "greedy", "-d", "pyctcdecode:beam_width=4", "--batch-size", "2", "--output", out)
+                    "-d", "greedy", "-d", "native:beam_width=4", "--batch-size", "2", "--output", out)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "results.json").read_text())
-    assert [d["decoder"] for d in summary["decoders"]] == ["greedy", "pyctcdecode:beam_width=4"]
+    assert [d["decoder"] for d in summary["decoders"]] == ["greedy", "native:beam_width=4"]
     assert all(d["n_utterances"] == 4 and d["audio_seconds"] > 30 for d in summary["decoders"])
     assert summary["acoustic_seconds"] > 0
     assert len(list((out / "logits").glob("*.npy"))) == 4
@@ -115,8 +116,16 @@ def small_lm(tmp_path_factory) -> Path:
     return path
 
 
+def test_lm_build_writes_an_arpa_that_the_kits_kenlm_loads(small_lm):
+    from ctcdecode_kit.lm import KenLM
+
+    lm = KenLM(small_lm)
+    assert lm.order == 2 and "picnic" in lm.unigrams
+
+
+@pytest.mark.extra("kenlm")
 def test_lm_build_writes_an_arpa_that_kenlm_loads(small_lm):
-    import kenlm
+    kenlm = require_module("kenlm", install="pip install 'ctcdecode-kit[kenlm]'")
 
     assert kenlm.Model(str(small_lm)).order == 2
 

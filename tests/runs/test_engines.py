@@ -72,7 +72,7 @@ def test_compare_is_a_plan_then_a_run(shared, tmp_path):
     comparison = run_comparison(plan, output_dir=tmp_path / "out")
     assert [r.wer for r in comparison.results] == [0.0, 0.0]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "hyps.jsonl", "results.csv", "results.json", "run.json", "wer_vs_time.png"]
+        "hyps.jsonl", "report.html", "results.csv", "results.json", "run.json", "wer_vs_time.png"]
 
 
 def test_the_native_backend_and_the_package_import_without_runs():
