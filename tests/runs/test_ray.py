@@ -151,11 +151,12 @@ def test_compare_on_ray_gives_the_same_results_on_saved_logits(on_ray, logits_se
 
     data = load_dataset(logits_set)
     settings = dict(decoders=DECODERS, vocabulary=data.vocabulary, lm=shared.path("kenlm/test.arpa"), beam_width=8,
-                    batch_size=2)
+                    batch_size=2, nbest=3)
     here = compare(data, output_dir=tmp_path / "here", **settings)
     compare(data, output_dir=tmp_path / "ray", ray=on_ray, **settings)
     assert here.results[0].wer > 0  # the noisy copies make errors, so the figures are not all zero
-    assert_same_run(tmp_path / "here", tmp_path / "ray")
+    assert_same_run(tmp_path / "here", tmp_path / "ray")  # n-best lists included
+    assert all(1 <= len(row["nbest"]) <= 3 for row in _lines(tmp_path / "ray"))
     assert not (tmp_path / "ray" / "logits").exists()  # saved logits are read from their own files
 
 
