@@ -275,4 +275,4 @@ def test_an_lm_whose_words_the_vocabulary_can_rarely_spell_warns(wav2vec2, backe
         unigrams = ("THE",) + tuple(f"Λ{i}" for i in range(99))
 
     with pytest.warns(UserWarning, match="only 1 of the 100 words of MostlyGreek"):
-        build_decoder(backend, wav2vec2[0], lm=MostlyGreek())
+        build_decoder(backend, wav2vec2[0], lm=MostlyGreek(), num_workers=1)
