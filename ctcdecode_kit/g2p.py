@@ -54,7 +54,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import derived_path, user_cache_dir
-from .errors import InputError, MissingDependencyError, MissingFileError, VocabularyError
+from .errors import (
+    InputError,
+    MissingDependencyError,
+    MissingFileError,
+    VocabularyError,
+)
+from .inputs import read_text_file
 from .lexicon import Lexicon
 from .vocabulary import Vocabulary
 
@@ -122,12 +128,7 @@ def read_word_list(path: str | Path) -> list[str]:
         from ctcdecode_kit.lm.arpa import inspect_arpa
 
         return list(dict.fromkeys(inspect_arpa(path, validate=False).unigrams))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        from .errors import FileFormatError
-
-        raise FileFormatError(f"word list {str(path)!r} is not valid UTF-8 ({exc.reason})") from exc
+    text = read_text_file(path, "word list")
     words = [line.split()[0] for line in text.splitlines() if line.strip()]
     words = [w for w in words if w not in ("<s>", "</s>", "<unk>")]
     if not words:

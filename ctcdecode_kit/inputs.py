@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -26,7 +27,15 @@ from .errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["InputType", "LogProbBatch", "check_finite_number", "check_lengths", "check_positive_int", "prepare_log_probs"]
+__all__ = [
+    "InputType",
+    "LogProbBatch",
+    "check_finite_number",
+    "check_lengths",
+    "check_positive_int",
+    "prepare_log_probs",
+    "read_text_file",
+]
 
 InputType = Literal["auto", "logits", "log_probs", "probs"]
 _INPUT_TYPES = ("auto", "logits", "log_probs", "probs")
@@ -215,3 +224,26 @@ def _looks_like_probs(x: torch.Tensor, valid: torch.Tensor) -> bool:
         return False
     sums = x.sum(dim=-1)[valid.squeeze(-1)]
     return bool(((sums - 1).abs() < 1e-3).all())
+
+
+def read_text_file(path: str | Path, what: str) -> str:
+    """The text of a UTF-8 file the user gave, or one clear error naming ``what`` and the file.
+
+    Raises :class:`~ctcdecode_kit.errors.MissingFileError` for a missing file and
+    :class:`~ctcdecode_kit.errors.FileFormatError` for bytes that are not UTF-8.
+
+    Example:
+        >>> read_text_file("no-such-lexicon.txt", "lexicon file")
+        Traceback (most recent call last):
+        ...
+        ctcdecode_kit.errors.MissingFileError: lexicon file 'no-such-lexicon.txt' does not exist
+    """
+    from .errors import FileFormatError, MissingFileError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"{what} {str(path)!r} does not exist")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{what} {str(path)!r} is not valid UTF-8 ({exc.reason})") from exc

@@ -38,7 +38,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import FileFormatError, MissingFileError, VocabularyError
+from .errors import FileFormatError, VocabularyError
+from .inputs import read_text_file
 
 __all__ = ["Lexicon", "as_lexicon"]
 
@@ -74,12 +75,7 @@ class Lexicon:
             ('foo', 'bar', 'foobar')
         """
         path = Path(path)
-        if not path.is_file():
-            raise MissingFileError(f"lexicon file {str(path)!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(f"lexicon file {str(path)!r} is not valid UTF-8 ({exc.reason})") from exc
+        text = read_text_file(path, "lexicon file")
         entries: list[tuple[str, tuple[str, ...]]] = []
         lines: list[int] = []
         for number, line in enumerate(text.splitlines(), 1):

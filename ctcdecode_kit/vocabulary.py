@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from .errors import FileFormatError, MissingFileError, VocabularyError
+from .errors import FileFormatError, VocabularyError
 from .hypothesis import Word
+from .inputs import read_text_file
 
 __all__ = ["AUTO", "Vocabulary"]
 
@@ -174,12 +175,7 @@ class Vocabulary:
             (32, '<pad>', '|')
         """
         path = Path(path)
-        if not path.is_file():
-            raise MissingFileError(f"vocabulary file {str(path)!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(f"vocabulary file {str(path)!r} is not valid UTF-8 ({exc.reason})") from exc
+        text = read_text_file(path, "vocabulary file")
         if not text.strip():
             raise FileFormatError(f"vocabulary file {str(path)!r} is empty")
         if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
