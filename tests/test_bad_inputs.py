@@ -437,12 +437,6 @@ BAD_LMS = {
     "missing a method": (lambda tmp: _IncompleteLM(), "_IncompleteLM.*score"),
 }
 """The custom-LM rows of ROWS, with what every backend's refusal must say (the LM, the word, the value)."""
-NATIVE_LM_GAPS = {
-    "no overlap": "native does not check that the LM's words can be spelled with the vocabulary (rescore and "
-                  "pyctcdecode call check_vocabulary_fits)",
-    "NaN": "native's message names neither the LM nor the word: 'language model score() returned nan'",
-    "raising": "native's message names neither the LM nor the word, and carries pybind11's multi-line 'At:' trace",
-}
 
 
 def _lm_backend_cases() -> list[Any]:
@@ -450,8 +444,6 @@ def _lm_backend_cases() -> list[Any]:
     for backend in ("rescore", "native", "pyctcdecode"):
         for bad in BAD_LMS:
             marks = [pytest.mark.extra("pyctcdecode")] if backend == "pyctcdecode" else []
-            if backend == "native" and bad in NATIVE_LM_GAPS:
-                marks.append(pytest.mark.xfail(strict=True, reason=NATIVE_LM_GAPS[bad]))
             cases.append(pytest.param(backend, bad, marks=marks, id=f"{backend}-{bad.replace(' ', '-')}"))
     return cases
 

@@ -360,6 +360,8 @@ PYBIND11_MODULE(_native, m) {
       .def("__contains__", [](const NgramLM& lm, const std::string& w) { return lm.index(w) != NgramLM::kUnk; })
       .def("listed_unigrams", [](const NgramLM& lm) { return lm.listed_words(); },
            "Unigrams that pyctcdecode's unigram set would hold (sorted).")
+      .def("all_unigrams", [](const NgramLM& lm) { return lm.all_words(); },
+           "Every word but <s>, </s> and <unk> (sorted): the kit's unigram list.")
       .def("has_prefix", &NgramLM::has_prefix, py::arg("prefix"))
       .def("index_all_unigrams", &NgramLM::index_all_unigrams,
            "Build the prefix index over all unigrams (needed before decoding with kit_lm_rules).")

@@ -230,6 +230,14 @@ class NgramLM {
     for (uint64_t i = 0; i < n_listed_; ++i) out.emplace_back(word(listed_sorted_[i]));
     return out;
   }
+  // Every word but <s>, </s> and <unk> (sorted): the kit's unigram list.
+  std::vector<std::string> all_words() const {
+    std::vector<std::string> out;
+    ensure_sorted();
+    out.reserve(n_all_);
+    for (uint64_t i = 0; i < n_all_; ++i) out.emplace_back(word(all_sorted_[i]));
+    return out;
+  }
   // Whether `prefix` starts some listed unigram (pyctcdecode's CharTrie.has_node != 0).
   bool has_prefix(std::string_view prefix) const {
     ensure_sorted();

@@ -53,8 +53,11 @@ from ..inputs import LogProbBatch, check_finite_number, check_lengths, check_pos
 from ..alignment import align_text
 from ..labels import MAX_BEAM_WIDTH, beam_labels, strip_private
 from ..lexicon import Lexicon, as_lexicon
+from ..lm.cache import derived
 from ..lm.casing import apply_case, detect_case
+from ..lm.fitting import check_vocabulary_fits
 from ..lm.kenlm_model import log10_to_ln
+from ..lm.protocol import CheckedLanguageModel, lm_name
 from ..vocabulary import Vocabulary
 
 _native = require_native("the native decoder")
@@ -91,6 +94,69 @@ def _native_twin(lm: Any) -> ArpaLM | None:
     if len(unigrams) != twin.vocab_size - 3 or twin.order != lm.order:
         return None
     return twin
+
+
+class _ArpaWords:
+    """An :class:`ArpaLM`'s words (all but ``<s>``, ``</s>``, ``<unk>``) as ``unigrams``, for :func:`check_vocabulary_fits`."""
+
+    def __init__(self, lm: ArpaLM) -> None:
+        self.order = lm.order
+        self.unigrams = tuple(lm._model.all_unigrams())
+
+
+def _fit_subject(lm: ArpaLM) -> CheckedLanguageModel:
+    """What :func:`check_vocabulary_fits` reads for ``lm`` (its words, named as ``lm``), kept as long as ``lm``.
+
+    The check caches its count per subject, so decoders sharing a loaded LM (``lm=path``,
+    ``with_options``) list and check its words once.
+    """
+    return derived(lm, "native: vocabulary fit subject", lambda: CheckedLanguageModel(_ArpaWords(lm), lm_name(lm)))
+
+
+class _CalledBackLM(CheckedLanguageModel):
+    """A Python LM as one decode call's search calls it back.
+
+    :class:`~ctcdecode_kit.lm.protocol.CheckedLanguageModel`'s checks and messages (naming
+    the LM and the word, chained from the LM's own exception), as the other backends give,
+    except that ``-inf`` stays a valid score and states need not be hashable (the native
+    search never hashes them). The first failure is kept in ``failure``: the C++ side only
+    sees that a callback failed, and :meth:`NativeDecoder.decode` raises this instead.
+    """
+
+    def __init__(self, inner: object, name: str) -> None:
+        super().__init__(inner, name)
+        self.failure: LanguageModelError | None = None
+
+    def _logp(self, value: Any, what: str, word: str | None) -> float:
+        if isinstance(value, (float, np.floating)) and value == -math.inf:
+            return -math.inf
+        return super()._logp(value, what, word)
+
+    def _state(self, state: Any, what: str, word: str | None) -> Any:
+        return state
+
+    def _kept(self, exc: LanguageModelError) -> LanguageModelError:
+        if self.failure is None:
+            self.failure = exc
+        return exc
+
+    def begin(self) -> Any:
+        try:
+            return super().begin()
+        except LanguageModelError as exc:
+            raise self._kept(exc)
+
+    def score(self, state: Any, word: str) -> tuple[float, Any]:
+        try:
+            return super().score(state, word)
+        except LanguageModelError as exc:
+            raise self._kept(exc)
+
+    def end(self, state: Any) -> float:
+        try:
+            return super().end(state)
+        except LanguageModelError as exc:
+            raise self._kept(exc)
 
 
 def _kenlm_only(path: Path) -> bool:
@@ -308,16 +374,20 @@ class NativeDecoder(DecoderBase):
         self._trie = _compile_lexicon(self.lexicon, self.vocabulary, self._case)
         lm_object = self._native_lm or self._py_lm
         if lookahead and lm_object is not None:
-            self._lookahead = _native.lexicon_lookahead(
-                self._trie,
-                None if self._native_lm is None else self._native_lm._model,
-                self._py_lm,
-                self._py_lm_unigrams,
-                self.alpha,
-                self.beta,
-                self.unk_score_offset,
-                self.score_boundary,
-            )
+            py_lm = self._called_back_lm()
+            try:
+                self._lookahead = _native.lexicon_lookahead(
+                    self._trie,
+                    None if self._native_lm is None else self._native_lm._model,
+                    py_lm,
+                    self._py_lm_unigrams,
+                    self.alpha,
+                    self.beta,
+                    self.unk_score_offset,
+                    self.score_boundary,
+                )
+            except _native.LanguageModelCallbackError as exc:
+                _raise_lm_failure(exc, py_lm)
 
     # ---------------------------------------------------------------- language model
     def _make_lm(self, lm: Any, lm_case: str | None) -> tuple[Any, Any, str | None, bool]:
@@ -338,10 +408,13 @@ class NativeDecoder(DecoderBase):
                 lm = load_lm(path, "native")
         if isinstance(lm, ArpaLM):
             case = detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
+            check_vocabulary_fits(_fit_subject(lm), self.vocabulary, case)
             return lm, None, case, False
         twin = _native_twin(lm)
         if twin is not None:  # a kit KenLM over a plain ARPA file: same scores, no callbacks
-            return twin, None, lm.case if lm_case == "auto" else lm_case, True
+            case = lm.case if lm_case == "auto" else lm_case
+            check_vocabulary_fits(lm, self.vocabulary, case)
+            return twin, None, case, True
         missing = [name for name in ("begin", "score", "end") if not callable(getattr(lm, name, None))]
         if missing:
             raise LanguageModelError(
@@ -352,11 +425,22 @@ class NativeDecoder(DecoderBase):
         words = [w for w in unigrams if isinstance(w, str)] if unigrams else []
         self._py_lm_unigrams = _native.WordList(words) if words else None
         if lm_case != "auto":
-            return None, lm, lm_case, False
-        case = getattr(lm, "case", None)
-        if case not in ("lower", "upper"):
-            case = detect_case(words) if words else None
+            case = lm_case
+        else:
+            case = getattr(lm, "case", None)
+            if case not in ("lower", "upper"):
+                case = detect_case(words) if words else None
+        check_vocabulary_fits(lm, self.vocabulary, case)
+        self._py_lm_name = lm_name(lm)
         return None, lm, case, False
+
+    def _called_back_lm(self) -> Any:
+        """The Python LM as the search calls it (None for none): a fresh :class:`_CalledBackLM`
+        per call, so concurrent calls keep their own failure; the kit's own LM classes as they are."""
+        lm = self._py_lm
+        if lm is None or vars(type(lm)).get("_ctcdecode_kit_trusted", False):
+            return lm
+        return _CalledBackLM(lm, self._py_lm_name)
 
     def _lm_text(self, text: str) -> str:
         return apply_case(text, self._case)
@@ -364,6 +448,12 @@ class NativeDecoder(DecoderBase):
     def _lm_log_prob(self, text: str) -> float:
         words = self._lm_text(text).split()
         if not words:
+            if not self.score_boundary:
+                return 0.0
+            if self._native_lm is not None:  # log p(</s> | <s>), as the search adds it
+                return log10_to_ln(self._native_lm.sentence_log10([], bos=True, eos=True))
+            if self._py_lm is not None:
+                return float(self._py_lm.end(self._py_lm.begin()))
             return 0.0
         if self._native_lm is not None:
             boundary = self.score_boundary
@@ -443,6 +533,7 @@ class NativeDecoder(DecoderBase):
         if todo:
             inputs = [arrays[i] for i in todo]  # log-softmax + clip run natively, in the worker threads
             vocab = self.vocabulary
+            py_lm = self._called_back_lm()
             try:
                 decoded = _native.decode_batch(
                     inputs,
@@ -452,7 +543,7 @@ class NativeDecoder(DecoderBase):
                     vocab.word_prefix,
                     self._options,
                     None if self._native_lm is None else self._native_lm._model,
-                    self._py_lm,
+                    py_lm,
                     self._py_lm_unigrams,
                     self.alpha,
                     self.beta,
@@ -466,7 +557,7 @@ class NativeDecoder(DecoderBase):
                     lm_unigrams=self._lm_unigrams,
                 )
             except _native.LanguageModelCallbackError as exc:  # only the user's LM failing, nothing else
-                raise LanguageModelError(str(exc)) from None
+                _raise_lm_failure(exc, py_lm)
             for i, beams in zip(todo, decoded):
                 outputs[i] = beams
         return [self._hypotheses(out, nbest, array) for out, array in zip(outputs, arrays)]
@@ -525,6 +616,19 @@ class NativeDecoder(DecoderBase):
     def __repr__(self) -> str:
         lm = self._native_lm or self._py_lm
         return f"NativeDecoder(vocabulary={len(self.vocabulary)} tokens, beam_width={self.beam_width}, lm={lm!r})"
+
+
+def _raise_lm_failure(exc: Exception, py_lm: Any) -> None:
+    """Raise the :class:`LanguageModelError` for a failed Python-LM callback (``exc``, from the C++ side).
+
+    The failure ``py_lm`` (a :class:`_CalledBackLM`) kept names the LM and the word and is
+    chained from the LM's own exception; otherwise the C++ message's first line (pybind11
+    appends a multi-line ``At:`` trace).
+    """
+    failure = getattr(py_lm, "failure", None)
+    if failure is not None:
+        raise failure from failure.__cause__
+    raise LanguageModelError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
 def _read_unigrams(source: Iterable[str] | str | Path) -> tuple[str, ...]:

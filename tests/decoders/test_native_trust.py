@@ -141,7 +141,7 @@ class _Broken(LanguageModelBase):
 def test_a_failing_python_lm_is_reported_as_a_language_model_error():
     vocab = Vocabulary.from_labels(["<pad>", "|", "A", "B"])
     decoder = build_decoder("native", vocab, lm=_Broken())
-    with pytest.raises(LanguageModelError, match="language model callback failed"):
+    with pytest.raises(LanguageModelError, match=r"custom LM _Broken raised KeyError in score\(state, word\) while scoring the word 'A'"):
         decoder.decode(_path_logits(vocab, [2, 1, 3]))
 
 

@@ -23,13 +23,6 @@ BEAMS = backend_params("native", "pyctcdecode")
 """The beam-search backends that fuse an LM (pyctcdecode's case needs its extra)."""
 
 
-def native_lacks(what: str) -> list[object]:
-    """BEAMS for a check the native backend does not do yet: its case is a strict xfail saying what it lacks
-    (reported in issue 13's core-test port; it turns into a failure, to be unmarked, once native does it)."""
-    return [pytest.param("native", marks=pytest.mark.xfail(strict=True, reason=f"native backend: {what}")),
-            *backend_params("pyctcdecode")]
-
-
 class PrefersWhereBy(LanguageModelBase):
     """A custom LM written by a user: 'WHERE' and 'BY' are likely, anything else is not."""
 
@@ -151,9 +144,7 @@ def test_hotwords_still_work_with_a_custom_lm(wav2vec2, backend):
     assert decoder.decode(logits)[0][0].text == WHERE_BY
 
 
-@pytest.mark.parametrize("backend", native_lacks(
-    "does not check that the LM shares the vocabulary's alphabet (no check_vocabulary_fits)"
-))
+@pytest.mark.parametrize("backend", BEAMS)
 def test_an_lm_in_another_alphabet_is_refused(wav2vec2, backend):
     class Greek(FlatLM):
         unigrams = ("αβγ", "δέλτα")
@@ -169,9 +160,7 @@ def test_a_vocabulary_without_word_delimiter_cannot_use_a_word_lm(shared, backen
         build_decoder(backend, vocab, lm=str(shared.path("kenlm/test.arpa")))
 
 
-@pytest.mark.parametrize("backend", native_lacks(
-    "its NaN error names neither the LM class nor the word"
-))
+@pytest.mark.parametrize("backend", BEAMS)
 def test_non_finite_scores_from_a_custom_lm_fail_the_decode_naming_the_word(wav2vec2, backend):
     class NaNLM(PrefersWhereBy):
         def score(self, state, word):
@@ -256,9 +245,7 @@ def test_pyctcdecode_language_model_reports_the_lm_case(wav2vec2, libri_lm):
     assert math.isfinite(adapter.sentence_log_prob(""))
 
 
-@pytest.mark.parametrize("backend", native_lacks(
-    "lm_score of an empty hypothesis is 0.0 while its score includes alpha * log p(</s> | <s>)"
-))
+@pytest.mark.parametrize("backend", BEAMS)
 def test_an_empty_hypothesis_gets_the_end_of_sentence_lm_score(wav2vec2, libri_lm, backend):
     vocab = wav2vec2[0]
     blanks = np.full((3, len(vocab)), -20.0, np.float32)
@@ -267,9 +254,7 @@ def test_an_empty_hypothesis_gets_the_end_of_sentence_lm_score(wav2vec2, libri_l
     assert hyp.text == "" and hyp.lm_score == pytest.approx(libri_lm.end(libri_lm.begin()))
 
 
-@pytest.mark.parametrize("backend", native_lacks(
-    "no warning for an LM whose words the vocabulary can rarely spell"
-))
+@pytest.mark.parametrize("backend", BEAMS)
 def test_an_lm_whose_words_the_vocabulary_can_rarely_spell_warns(wav2vec2, backend):
     class MostlyGreek(PrefersWhereBy):
         unigrams = ("THE",) + tuple(f"Λ{i}" for i in range(99))
