@@ -204,6 +204,9 @@ class NativeDecoder(DecoderBase):
             path, so ``Word`` frames are the half-open span of the word's tokens on the
             hypothesis' best alignment, as greedy's are; "pyctcdecode" keeps pyctcdecode's
             (those of the last beam merged, which can end a frame early).
+            An LM whose words the vocabulary cannot spell is refused (and one it can rarely spell
+            warned about) by :func:`ctcdecode_kit.lm.fitting.check_vocabulary_fits`, except a
+            native LM under "pyctcdecode" rules, which, like the library, takes any LM.
         unigrams: the known words under ``lm_rules="pyctcdecode"`` with a native LM, as
             pyctcdecode's ``LanguageModel(unigrams=...)`` (a Hub repo's
             ``language_model/unigrams.txt``): an iterable of words, or a path (str or Path) to a
@@ -307,6 +310,9 @@ class NativeDecoder(DecoderBase):
             raise InputError(f"hotwords must be a sequence of strings, got {hotwords!r}")
         self._py_lm_unigrams: Any = None
         force_kit_rules = False
+        # An LM in another alphabet is refused (as rescore and pyctcdecode's backend do), except an ARPA
+        # file under lm_rules="pyctcdecode": the library takes any LM (a Hub repo's case mismatch too).
+        self._check_fit = lm_rules == "kit"
         self._native_lm, self._py_lm, self._case, force_kit_rules = self._make_lm(lm, lm_case)
         if not score_boundary and self._py_lm is not None:
             raise InputError(
@@ -408,7 +414,8 @@ class NativeDecoder(DecoderBase):
                 lm = load_lm(path, "native")
         if isinstance(lm, ArpaLM):
             case = detect_case(lm.listed_unigrams()) if lm_case == "auto" else lm_case
-            check_vocabulary_fits(_fit_subject(lm), self.vocabulary, case)
+            if self._check_fit:
+                check_vocabulary_fits(_fit_subject(lm), self.vocabulary, case)
             return lm, None, case, False
         twin = _native_twin(lm)
         if twin is not None:  # a kit KenLM over a plain ARPA file: same scores, no callbacks
