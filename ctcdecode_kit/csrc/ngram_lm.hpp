@@ -286,13 +286,7 @@ class NgramLM {
         if (TableView::extends(e)) out_len = k + 2;
       }
     }
-    for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
-    out.length = static_cast<uint8_t>(out_len);
-    for (int i = out_len; i < kMaxOrder - 1; ++i) {
-      out.words[i] = 0;
-      out.backoff[i] = 0.f;
-    }
-    return prob;
+    return finish_score(in, out, ngram_length, out_len, prob);
   }
 
   // Rebuild a state from its words (most recent first), looking the backoffs up.
@@ -335,6 +329,18 @@ class NgramLM {
   }
 
  private:
+  // The end of every layout's scoring step (kit table, KenLM probing, KenLM trie): add the
+  // backoffs of the history words the matched n-gram did not use, and close the new state.
+  static float finish_score(const LMState& in, LMState& out, int ngram_length, int out_len, float prob) {
+    for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
+    out.length = static_cast<uint8_t>(out_len);
+    for (int i = out_len; i < kMaxOrder - 1; ++i) {
+      out.words[i] = 0;
+      out.backoff[i] = 0.f;
+    }
+    return prob;
+  }
+
   // ---- lookups shared by both storages ----
   WordId find_word(std::string_view w) const {
     if (kenlm_) {  // KenLM's answer, hash only (a word colliding with another gets its id, as in KenLM)
@@ -899,13 +905,7 @@ class NgramLM {
         if (kenlm_extends(e + 12)) out_len = k + 2;
       }
     }
-    for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
-    out.length = static_cast<uint8_t>(out_len);
-    for (int i = out_len; i < kMaxOrder - 1; ++i) {
-      out.words[i] = 0;
-      out.backoff[i] = 0.f;
-    }
-    return prob;
+    return finish_score(in, out, ngram_length, out_len, prob);
   }
 
   LMState state_from_words_kenlm(const std::vector<WordId>& words) const {
@@ -1008,13 +1008,7 @@ class NgramLM {
         if (bits != kSignBit) out_len = k + 2;
       }
     }
-    for (int i = ngram_length - 1; i < in.length; ++i) prob += in.backoff[i];
-    out.length = static_cast<uint8_t>(out_len);
-    for (int i = out_len; i < kMaxOrder - 1; ++i) {
-      out.words[i] = 0;
-      out.backoff[i] = 0.f;
-    }
-    return prob;
+    return finish_score(in, out, ngram_length, out_len, prob);
   }
   LMState state_from_words_trie(const std::vector<WordId>& words) const {
     LMState s;
