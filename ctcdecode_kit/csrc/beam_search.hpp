@@ -40,6 +40,31 @@ inline int codepoints(const std::string& s) {
   return n;
 }
 
+// One frame of the search's input: log-softmax it when ``normalize`` (pyctcdecode: tmp = x - max,
+// max := 0 when not finite; out = tmp - log(sum(exp(tmp)))), clip to [kMinLogp, 0] into ``col``,
+// and return the argmax. The normaliser is summed in double: at most one float ulp from numpy's
+// float32 pairwise sum, and the same shift for every token of the frame, so every beam moves
+// alike and the search is unchanged. Shared by the lexicon-free and the lexicon search.
+inline int prepare_frame(const float* row, int V, bool normalize, float* col) {
+  float shift = 0.f, norm = 0.f;
+  if (normalize) {
+    float mx = row[0];
+    for (int v = 1; v < V; ++v) mx = row[v] > mx ? row[v] : mx;
+    shift = std::isfinite(mx) ? mx : 0.f;
+    double total = 0.0;
+    for (int v = 0; v < V; ++v) total += std::exp(static_cast<double>(row[v] - shift));
+    norm = static_cast<float>(std::log(total));
+  }
+  int argmax = 0;
+  for (int v = 0; v < V; ++v) {
+    float x = normalize ? (row[v] - shift) - norm : row[v];
+    x = !(x >= kMinLogp) ? kMinLogp : (x > 0.f ? 0.f : x);
+    col[v] = x;
+    if (x > col[argmax]) argmax = v;
+  }
+  return argmax;
+}
+
 struct DecodeOptions {
   int beam_width = 100;
   double beam_prune_logp = -10.0;
@@ -355,26 +380,7 @@ class BeamSearch {
     ascending.reserve(V_);
     for (int t = 0; t < T; ++t) {
       const float* row = logp + static_cast<size_t>(t) * V_;
-      float shift = 0.f, norm = 0.f;
-      if (opt_.normalize) {
-        // pyctcdecode: tmp = x - max (max := 0 when not finite); out = tmp - log(sum(exp(tmp))).
-        // The normaliser is summed in double: at most one float ulp from numpy's float32
-        // pairwise sum, and the same shift for every token of the frame, so every beam moves
-        // alike and the search is unchanged.
-        float mx = row[0];
-        for (int v = 1; v < V_; ++v) mx = row[v] > mx ? row[v] : mx;
-        shift = std::isfinite(mx) ? mx : 0.f;
-        double total = 0.0;
-        for (int v = 0; v < V_; ++v) total += std::exp(static_cast<double>(row[v] - shift));
-        norm = static_cast<float>(std::log(total));
-      }
-      int argmax = 0;
-      for (int v = 0; v < V_; ++v) {
-        float x = opt_.normalize ? (row[v] - shift) - norm : row[v];
-        x = !(x >= kMinLogp) ? kMinLogp : (x > 0.f ? 0.f : x);
-        col[v] = x;
-        if (x > col[argmax]) argmax = v;
-      }
+      const int argmax = prepare_frame(row, V_, opt_.normalize, col.data());
       ascending.clear();
       if (opt_.blank_skip_logp <= 0.0 && argmax == ab_.blank && col[ab_.blank] >= opt_.blank_skip_logp) {
         order.assign(1, ab_.blank);

@@ -160,22 +160,7 @@ class LexiconSearch {
     std::vector<int32_t> order;
     for (int t = 0; t < T; ++t) {
       const float* row = logp + static_cast<size_t>(t) * V_;
-      float shift = 0.f, norm = 0.f;
-      if (opt_.normalize) {
-        float mx = row[0];
-        for (int v = 1; v < V_; ++v) mx = row[v] > mx ? row[v] : mx;
-        shift = std::isfinite(mx) ? mx : 0.f;
-        double total = 0.0;
-        for (int v = 0; v < V_; ++v) total += std::exp(static_cast<double>(row[v] - shift));
-        norm = static_cast<float>(std::log(total));
-      }
-      int argmax = 0;
-      for (int v = 0; v < V_; ++v) {
-        float x = opt_.normalize ? (row[v] - shift) - norm : row[v];
-        x = !(x >= kMinLogp) ? kMinLogp : (x > 0.f ? 0.f : x);
-        col[v] = x;
-        if (x > col[argmax]) argmax = v;
-      }
+      const int argmax = prepare_frame(row, V_, opt_.normalize, col.data());
       order.clear();
       const bool blank_frame =
           opt_.blank_skip_logp <= 0.0 && argmax == ab_.blank && col[ab_.blank] >= opt_.blank_skip_logp;
