@@ -276,3 +276,15 @@ def make_tiny_model(tmp_path_factory):
 def tiny_model_dir(make_tiny_model) -> Path:
     """A saved tiny Wav2Vec2ForCTC like wav2vec2-base-960h (group norm, no attention mask)."""
     return make_tiny_model()
+
+
+def upper_arpa(src: Path, dst: Path) -> Path:
+    """``src`` (an ARPA file) with its words in upper case (as OpenSLR's LibriSpeech LMs are), markers kept."""
+    out = []
+    for line in src.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and not line.startswith("\\"):
+            parts[1] = " ".join(w if w in ("<s>", "</s>", "<unk>") else w.upper() for w in parts[1].split(" "))
+        out.append("\t".join(parts))
+    dst.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return dst

@@ -23,7 +23,7 @@ from ctcdecode_kit.errors import CTCDecodeKitError, InputError, MissingFileError
 from ctcdecode_kit.lm import ArpaLM
 from ctcdecode_kit.pretrained import LayoutError, alphabet_labels, load_decoder_config
 from ctcdecode_kit.vocabulary import Vocabulary
-from tests.conftest import require_module, shared_path
+from tests.conftest import require_module, shared_path, upper_arpa
 
 LETTERS = list("abcdefghijklmnopqrstuvwxyz'")
 TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "|", *LETTERS]
@@ -306,18 +306,6 @@ def _hf_layout(folder: Path, vocab_json: Path, lm: Path, *, lowercase: bool = Fa
     return folder
 
 
-def _upper_arpa(src: Path, dst: Path) -> Path:
-    """``src`` with its words in upper case (as OpenSLR's LibriSpeech LMs are), markers kept."""
-    out = []
-    for line in src.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2 and not line.startswith("\\"):
-            parts[1] = " ".join(w if w in ("<s>", "</s>", "<unk>") else w.upper() for w in parts[1].split(" "))
-        out.append("\t".join(parts))
-    dst.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return dst
-
-
 def _real_and_noisy() -> list[np.ndarray]:
     x = np.load(shared_path("wav2vec2-logits/121-121726-0000.npy")).astype(np.float32)[0]
     rng = np.random.default_rng(0)
@@ -379,7 +367,7 @@ def test_real_vocabulary_with_the_librispeech_arpa_matches_batch_decode(tmp_path
 
 @pytest.mark.extra("pyctcdecode", "kenlm")
 def test_upper_case_librispeech_arpa_matches_batch_decode(tmp_path: Path, cache_home: Path, quiet_hf: None) -> None:
-    arpa = _upper_arpa(shared_path("librispeech-lm/3-gram.pruned.arpa"), tmp_path / "upper.arpa")
+    arpa = upper_arpa(shared_path("librispeech-lm/3-gram.pruned.arpa"), tmp_path / "upper.arpa")
     folder = _hf_layout(tmp_path / "repo", shared_path("wav2vec2-logits/vocab.json"), arpa)
     _check_batch_decode(folder, pad=False)
     from transformers import Wav2Vec2ProcessorWithLM
@@ -426,7 +414,7 @@ def test_a_kit_written_folder_loads_in_the_hf_processor_and_decodes_identically(
     require_module("pyctcdecode", install="pip install 'ctcdecode-kit[pyctcdecode]'")
     from transformers import Wav2Vec2ProcessorWithLM
 
-    arpa = _upper_arpa(shared_path("librispeech-lm/3-gram.pruned.arpa"), tmp_path / "upper.arpa")
+    arpa = upper_arpa(shared_path("librispeech-lm/3-gram.pruned.arpa"), tmp_path / "upper.arpa")
     model = _tiny_model(tmp_path / "model", tokens=list(json.loads(shared_path("wav2vec2-logits/vocab.json").read_text())))
     vocab = Vocabulary.from_pretrained(model)
     decoder = ctcdecode_kit.build_decoder("native", vocab, lm=arpa, alpha=0.8, beta=1.2, lm_rules="pyctcdecode",

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import ctcdecode_kit
 from ctcdecode_kit.cli.app import app
-from tests.conftest import require_module, shared_path
+from tests.conftest import require_module, shared_path, upper_arpa
 
 runner = CliRunner()
 
@@ -34,23 +34,13 @@ def _model(folder: Path) -> Path:
     return folder
 
 
-def _upper_arpa(dst: Path) -> Path:
-    out = []
-    for line in shared_path("librispeech-lm/3-gram.pruned.arpa").read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2 and not line.startswith("\\"):
-            parts[1] = " ".join(w if w in ("<s>", "</s>", "<unk>") else w.upper() for w in parts[1].split(" "))
-        out.append("\t".join(parts))
-    dst.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return dst
-
-
 @pytest.fixture
 def exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     model = _model(tmp_path / "model")
     out = tmp_path / "with-lm"
-    args = ["lm", "export", "--model", str(model), "--lm", str(_upper_arpa(tmp_path / "upper.arpa")), str(out),
+    arpa = upper_arpa(shared_path("librispeech-lm/3-gram.pruned.arpa"), tmp_path / "upper.arpa")
+    args = ["lm", "export", "--model", str(model), "--lm", str(arpa), str(out),
             "--alpha", "0.8", "--beta", "1.2"]
     for _ in range(2):  # a second export into the same folder works
         result = runner.invoke(app, args)
